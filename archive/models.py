@@ -1,0 +1,365 @@
+"""The archive's data: pieces (Article) and who and what they are about."""
+
+import calendar
+import datetime
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import Func, Q, Value
+from django.db.models.functions import MD5, Lower
+from django.urls import reverse
+from django.utils.text import slugify
+
+from archive.querysets import ArticleManager, LinkManager, SlugManager
+
+
+class SlugNaturalKey:
+    def natural_key(self):
+        return (self.slug,)
+
+
+def unique_slug(model, text: str, max_length: int = 200) -> str:
+    base = slugify(text)[: max_length - 8].strip("-") or "stuk"
+    slug, n = base, 2
+    while model._default_manager.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+class Source(SlugNaturalKey, models.Model):
+    name = models.CharField("naam", max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    url = models.URLField("website", blank=True)
+    description = models.TextField("beschrijving", blank=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "bron"
+        verbose_name_plural = "bronnen"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("archive:source", kwargs={"slug": self.slug})
+
+
+class Actor(SlugNaturalKey, models.Model):
+    """A person, organisation, country or place that pieces are about."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", "persoon"
+        ORGANISATION = "organisation", "organisatie"
+        COUNTRY = "country", "land"
+        PLACE = "place", "plaats"
+        MEDIA = "media", "medium"
+
+    name = models.CharField("naam", max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    kind = models.CharField("soort", max_length=20, choices=Kind.choices, default=Kind.PERSON)
+    aliases = ArrayField(
+        models.CharField(max_length=200),
+        verbose_name="andere namen",
+        default=list,
+        blank=True,
+        help_text="Andere spellingen en transliteraties (Putin, Путин), gescheiden door komma's.",
+    )
+    description = models.TextField("beschrijving", blank=True)
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "actor"
+        verbose_name_plural = "actoren"
+        indexes = [
+            # Alias lookups: "which actor is called Putin?" (aliases @> ARRAY['Putin']).
+            GinIndex(fields=["aliases"], name="actor_aliases_gin"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("archive:actor", kwargs={"slug": self.slug})
+
+    @property
+    def names(self) -> list[str]:
+        return [self.name, *self.aliases]
+
+
+class Author(SlugNaturalKey, models.Model):
+    name = models.CharField("naam", max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    bio = models.TextField("over de auteur", blank=True)
+    # Someone who writes pieces can also be written about (Derk Sauer).
+    actor = models.OneToOneField(
+        Actor,
+        verbose_name="ook actor",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="author",
+    )
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "auteur"
+        verbose_name_plural = "auteurs"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("archive:author", kwargs={"slug": self.slug})
+
+
+class Event(SlugNaturalKey, models.Model):
+    name = models.CharField("naam", max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    start_date = models.DateField("begin")
+    end_date = models.DateField("einde", null=True, blank=True)
+    description = models.TextField("beschrijving", blank=True)
+    actors = models.ManyToManyField(Actor, verbose_name="betrokken actoren", blank=True)
+    signal_words = ArrayField(
+        models.CharField(max_length=100),
+        verbose_name="signaalwoorden",
+        default=list,
+        blank=True,
+        help_text="Woorden die erop wijzen dat een stuk over deze gebeurtenis gaat.",
+    )
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["-start_date", "name"]
+        verbose_name = "gebeurtenis"
+        verbose_name_plural = "gebeurtenissen"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="event_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("archive:event", kwargs={"slug": self.slug})
+
+
+class Genre(models.TextChoices):
+    COLUMN = "column", "column"
+    COMMENTAAR = "commentaar", "commentaar"
+    ANALYSE = "analyse", "analyse"
+    NIEUWS = "nieuws", "nieuws"
+    INTERVIEW = "interview", "interview"
+    ACHTERGROND = "achtergrond", "achtergrond"
+    RECENSIE = "recensie", "recensie"
+
+
+class DatePrecision(models.TextChoices):
+    DAY = "day", "dag"
+    MONTH = "month", "maand"
+    YEAR = "year", "jaar"
+
+
+def _search_vector():
+    config = settings.SEARCH_CONFIG
+    return (
+        SearchVector("title", weight="A", config=config)
+        + SearchVector("lead", weight="B", config=config)
+        + SearchVector("body", weight="C", config=config)
+    )
+
+
+class Article(models.Model):
+    """One piece: a column, editorial, analysis or report.
+
+    The body is plain text: paragraphs separated by blank lines, a subheading is a
+    paragraph starting with "## ".
+    """
+
+    SUBHEADING = "## "
+
+    title = models.CharField("kop", max_length=300)
+    slug = models.SlugField(max_length=200, unique=True)
+    lead = models.TextField("intro", blank=True)
+    body = models.TextField("tekst")
+    genre = models.CharField("genre", max_length=20, choices=Genre.choices)
+    # A piece known only to the month is stored on the 1st, to the year on 1 January;
+    # date_precision says how much of the date is real.
+    published_on = models.DateField("datum")
+    date_precision = models.CharField(
+        "datum bekend tot op",
+        max_length=5,
+        choices=DatePrecision.choices,
+        default=DatePrecision.DAY,
+    )
+    source = models.ForeignKey(
+        Source,
+        verbose_name="bron",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="articles",
+    )
+    authors = models.ManyToManyField(
+        Author, verbose_name="auteurs", blank=True, related_name="articles"
+    )
+    url = models.URLField("oorspronkelijke url", max_length=500, blank=True)
+    actors = models.ManyToManyField(
+        Actor, through="ArticleActor", related_name="articles", verbose_name="actoren"
+    )
+    events = models.ManyToManyField(
+        Event, through="ArticleEvent", related_name="articles", verbose_name="gebeurtenissen"
+    )
+    # Same text modulo case and whitespace gives the same hash: the database itself
+    # refuses an exact duplicate. MD5 is for identity here, not for security.
+    content_hash = models.GeneratedField(
+        expression=MD5(
+            Func(
+                Func(
+                    Lower("body"), Value(r"\s+"), Value(" "), Value("g"), function="regexp_replace"
+                ),
+                function="btrim",
+            )
+        ),
+        output_field=models.CharField(max_length=32),
+        db_persist=True,
+    )
+    search_vector = models.GeneratedField(
+        expression=_search_vector(), output_field=SearchVectorField(), db_persist=True
+    )
+    created_at = models.DateTimeField("toegevoegd", auto_now_add=True)
+    updated_at = models.DateTimeField("bijgewerkt", auto_now=True)
+
+    objects = ArticleManager()
+
+    class Meta:
+        ordering = ["-published_on", "-id"]
+        verbose_name = "stuk"
+        verbose_name_plural = "stukken"
+        indexes = [
+            # Full-text search: search_vector @@ query.
+            GinIndex(fields=["search_vector"], name="article_search_gin"),
+            # Browse newest first (home page, lists without a query), stable by id.
+            models.Index(fields=["-published_on", "-id"], name="article_newest"),
+            # Genre pages and the genre filter.
+            models.Index(fields=["genre", "-published_on"], name="article_genre_newest"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["content_hash"], name="article_unique_content"),
+            # A date known to the month or year is stored on the first day of it, so
+            # no page or filter can mistake it for a day.
+            models.CheckConstraint(
+                condition=Q(date_precision="day")
+                | Q(date_precision="month", published_on__day=1)
+                | Q(date_precision="year", published_on__day=1, published_on__month=1),
+                name="article_date_matches_precision",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("archive:article", kwargs={"slug": self.slug})
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = unique_slug(Article, self.title)
+        super().save(*args, **kwargs)
+
+    @property
+    def period(self) -> tuple[datetime.date, datetime.date]:
+        """First and last day the publication date can be."""
+        start = self.published_on
+        if self.date_precision == DatePrecision.YEAR:
+            return start, start.replace(month=12, day=31)
+        if self.date_precision == DatePrecision.MONTH:
+            last = calendar.monthrange(start.year, start.month)[1]
+            return start, start.replace(day=last)
+        return start, start
+
+    def blocks(self) -> list[tuple[str, str]]:
+        """The body as ("p" | "h2", text) pairs, for templates and exports."""
+        out = []
+        for chunk in self.body.replace("\r\n", "\n").split("\n\n"):
+            text = " ".join(chunk.split())
+            if not text:
+                continue
+            if text.startswith(self.SUBHEADING.strip()):
+                out.append(("h2", text.removeprefix(self.SUBHEADING.strip()).strip()))
+            else:
+                out.append(("p", text))
+        return out
+
+
+class ArticleActor(models.Model):
+    """An actor in a piece: how often named, and whether an editor confirmed the link."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="actor_links")
+    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="article_links")
+    mentions = models.PositiveIntegerField("vermeldingen", default=0)
+    confirmed = models.BooleanField("bevestigd", default=False)
+
+    objects = LinkManager("actor")
+
+    class Meta:
+        ordering = ["-mentions", "actor__name"]
+        verbose_name = "actor in stuk"
+        verbose_name_plural = "actoren in stuk"
+        constraints = [
+            models.UniqueConstraint(fields=["article", "actor"], name="article_actor_unique"),
+        ]
+        indexes = [
+            # An actor's pieces (actor page, actor filter) starts from the actor.
+            models.Index(fields=["actor", "article"], name="articleactor_by_actor"),
+        ]
+
+    def __str__(self):
+        return f"{self.actor} in {self.article}"
+
+    def natural_key(self):
+        return (*self.article.natural_key(), *self.actor.natural_key())
+
+    natural_key.dependencies = ["archive.article", "archive.actor"]
+
+
+class ArticleEvent(models.Model):
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="event_links")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="article_links")
+    confirmed = models.BooleanField("bevestigd", default=False)
+
+    objects = LinkManager("event")
+
+    class Meta:
+        ordering = ["event__start_date"]
+        verbose_name = "gebeurtenis in stuk"
+        verbose_name_plural = "gebeurtenissen in stuk"
+        constraints = [
+            models.UniqueConstraint(fields=["article", "event"], name="article_event_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["event", "article"], name="articleevent_by_event"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} in {self.article}"
+
+    def natural_key(self):
+        return (*self.article.natural_key(), *self.event.natural_key())
+
+    natural_key.dependencies = ["archive.article", "archive.event"]
