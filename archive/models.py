@@ -181,7 +181,7 @@ def _search_vector():
     )
 
 
-class Article(models.Model):
+class Article(SlugNaturalKey, models.Model):
     """One piece: a column, editorial, analysis or report.
 
     The body is plain text: paragraphs separated by blank lines, a subheading is a
@@ -271,16 +271,13 @@ class Article(models.Model):
     def __str__(self):
         return self.title
 
-    def natural_key(self):
-        return (self.slug,)
-
-    def get_absolute_url(self):
-        return reverse("archive:article", kwargs={"slug": self.slug})
-
     def save(self, *args, **kwargs):
         if not self.slug:
             self.slug = unique_slug(Article, self.title)
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("archive:article", kwargs={"slug": self.slug})
 
     @property
     def period(self) -> tuple[datetime.date, datetime.date]:
