@@ -1,15 +1,17 @@
 """Django admin for editors: every model, searchable and filterable."""
 
 from django.contrib import admin
-from django.contrib.postgres.search import SearchRank
-from django.db.models import Count, F
+from django.db import models
+from django.db.models import Count
 
 from archive.models import Actor, Article, ArticleActor, ArticleEvent, Author, Event, Source
-from archive.search import clean_query, dutch_query
 
 admin.site.site_header = "Kroniek redactie"
 admin.site.site_title = "Kroniek"
 admin.site.index_title = "Archief beheren"
+
+# An address pasted without a scheme is taken as https (Django 6's default).
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ArticleActorInline(admin.TabularInline):
@@ -36,6 +38,7 @@ class ArticleAdmin(admin.ModelAdmin):
     readonly_fields = ["content_hash", "created_at", "updated_at"]
     inlines = [ArticleActorInline, ArticleEventInline]
     view_on_site = True
+    formfield_overrides = HTTPS_URLS
     fieldsets = [
         (None, {"fields": ["title", "slug", "lead", "body"]}),
         (
@@ -49,15 +52,10 @@ class ArticleAdmin(admin.ModelAdmin):
     ]
 
     def get_search_results(self, request, queryset, search_term):
-        # The same Dutch full-text index readers use, rather than LIKE over the body.
-        text = clean_query(search_term)
-        if not text:
+        # The same Dutch full-text search readers use, rather than LIKE over the body.
+        if not search_term.strip():
             return queryset, False
-        query = dutch_query(text)
-        results = queryset.filter(search_vector=query).annotate(
-            rank=SearchRank(F("search_vector"), query)
-        )
-        return results.order_by("-rank", "-published_on"), False
+        return queryset.search(search_term), False
 
 
 @admin.register(Actor)
@@ -91,6 +89,7 @@ class EventAdmin(admin.ModelAdmin):
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
     list_display = ["name", "url"]
+    formfield_overrides = HTTPS_URLS
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
 

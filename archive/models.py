@@ -312,7 +312,7 @@ class ArticleActor(models.Model):
     mentions = models.PositiveIntegerField("vermeldingen", default=0)
     confirmed = models.BooleanField("bevestigd", default=False)
 
-    objects = LinkManager("actor")
+    objects = LinkManager()
 
     class Meta:
         ordering = ["-mentions", "actor__name"]
@@ -340,7 +340,7 @@ class ArticleEvent(models.Model):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="article_links")
     confirmed = models.BooleanField("bevestigd", default=False)
 
-    objects = LinkManager("event")
+    objects = LinkManager()
 
     class Meta:
         ordering = ["event__start_date"]

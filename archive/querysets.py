@@ -11,14 +11,15 @@ class SlugManager(models.Manager):
 
 
 class LinkManager(models.Manager):
-    """Natural keys for the article-actor and article-event links: (article slug, other slug)."""
-
-    def __init__(self, other: str):
-        super().__init__()
-        self.other = other
+    """Natural keys for the links of pieces to actors and events: (article slug, other slug)."""
 
     def get_by_natural_key(self, article_slug, other_slug):
-        return self.get(article__slug=article_slug, **{f"{self.other}__slug": other_slug})
+        other = next(
+            f.name
+            for f in self.model._meta.concrete_fields
+            if f.is_relation and f.name != "article"
+        )
+        return self.get(article__slug=article_slug, **{f"{other}__slug": other_slug})
 
 
 class ArticleQuerySet(models.QuerySet):

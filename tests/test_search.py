@@ -41,11 +41,11 @@ def test_search_ranks_title_matches_above_body_matches():
 
 
 def test_search_supports_exclusion_and_phrases():
-    make_article("Poetin sprak over de NAVO.", title="Met NAVO")
-    make_article("Poetin sprak over het weer.", title="Zonder NAVO")
+    make_article("Poetin sprak over de NAVO.", title="Bondgenoten")
+    make_article("Poetin sprak over het weer.", title="Regen")
     found = titles(Article.objects.search("Poetin sprak -NAVO"))
-    assert "Zonder NAVO" in found and "Met NAVO" not in found
-    assert titles(Article.objects.search('"sprak over het weer"')) == ["Zonder NAVO"]
+    assert "Regen" in found and "Bondgenoten" not in found
+    assert titles(Article.objects.search('"sprak over het weer"')) == ["Regen"]
 
 
 def test_results_do_not_depend_on_server_default_config():
