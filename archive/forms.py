@@ -48,6 +48,15 @@ class BrowseForm(forms.Form):
     def was_cut(self) -> bool:
         return len(" ".join(self.raw_query.split())) > MAX_QUERY_LENGTH
 
+    @property
+    def problems(self) -> list[str]:
+        """Each invalid filter as '<label>: <why>', for the notice above the results."""
+        labels = {name: field.label for name, field in self.fields.items()}
+        return [
+            f"{labels.get(name, 'Zoekopdracht')}: {' '.join(errors)}"
+            for name, errors in self.errors.items()
+        ]
+
     def clean(self):
         data = super().clean()
         if data.get("van") and data.get("tot") and data["van"] > data["tot"]:

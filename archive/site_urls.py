@@ -8,6 +8,7 @@ app_name = "archive"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("zoeken/", views.browse, name="browse"),
     path("artikel/<slug:slug>/", views.article_detail, name="article"),
     path("actor/<slug:slug>/", views.actor_detail, name="actor"),
     path("gebeurtenis/<slug:slug>/", views.event_detail, name="event"),

@@ -5,7 +5,9 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 
+from archive.forms import BrowseForm
 from archive.models import Actor, Article, ArticleActor, ArticleEvent, Author, Event, Source
+from archive.search import Browse
 
 
 def _page(request, queryset):
@@ -53,3 +55,22 @@ def source_detail(request, slug):
 def author_detail(request, slug):
     author = get_object_or_404(Author, slug=slug)
     return _subject_page(request, author, Article.objects.filter(authors=author), "author")
+
+
+def browse(request):
+    """Browse and search in one: without q the newest pieces, with q the best matches."""
+    form = BrowseForm(request.GET or None)
+    search = Browse(form.filters())
+    page = _page(request, search.results)
+    return render(
+        request,
+        "archive/browse.html",
+        {
+            "form": form,
+            "search": search,
+            "page": page,
+            "snippets": search.snippets(page.object_list),
+            "facets": search.facets(),
+            "suggestion": search.suggestion() if not page.object_list else None,
+        },
+    )
