@@ -123,11 +123,16 @@ def _exact(term: Term) -> SearchQuery:
 
 
 def _prefix(term: Term) -> SearchQuery | None:
-    """`wagner:*`: the stemmed word as the start of longer words (Dutch compounds)."""
-    if term.is_phrase or len(term.words[0]) < MIN_PREFIX_LENGTH:
+    """`wagner:*`: the word as the start of longer words (Dutch compounds).
+
+    The word is folded but not stemmed: the stemmer cuts "paarse" to "par", and "par:*"
+    would match "partij". The 'simple' configuration keeps the folded word as it is.
+    """
+    word = fold(term.words[0])
+    if term.is_phrase or len(word) < MIN_PREFIX_LENGTH:
         return None
     # Only letters and digits reach the raw tsquery, so no input can break its syntax.
-    return SearchQuery(f"{term.words[0]}:*", search_type="raw", config=_config())
+    return SearchQuery(f"{word}:*", search_type="raw", config="simple")
 
 
 def _any(queries):
@@ -252,10 +257,10 @@ def highlighted_snippets(queryset, ids, compiled: CompiledQuery | None) -> dict[
                 config=_config(),
                 start_sel=_START,
                 stop_sel=_STOP,
-                max_words=35,
-                min_words=15,
-                max_fragments=2,
-                fragment_delimiter=" … ",
+                # One passage around the best match: readable context even in a
+                # short piece, where fragment mode shrinks to the matched word alone.
+                max_words=40,
+                min_words=20,
             )
         )
         .values_list("pk", "snippet")

@@ -1,5 +1,17 @@
+import os
+
 import pytest
 from django.core.management import call_command
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A test database per run, so two runs on one server (two terminals, or CI's two
+    passes) never drop each other's database."""
+    from django.conf import settings
+
+    test = settings.DATABASES["default"].setdefault("TEST", {})
+    test["NAME"] = f"test_{settings.DATABASES['default']['NAME']}_{os.getpid()}"
 
 
 @pytest.fixture(scope="session")
