@@ -13,7 +13,16 @@ from django.db.models.functions import MD5, Lower
 from django.urls import reverse
 from django.utils.text import slugify
 
-from archive.querysets import ArticleManager, LinkManager, SlugManager
+from archive.querysets import (
+    AFTER,
+    BEFORE,
+    DURING,
+    ActorManager,
+    ArticleManager,
+    EventManager,
+    LinkManager,
+    SlugManager,
+)
 
 
 class SlugNaturalKey:
@@ -71,7 +80,7 @@ class Actor(SlugNaturalKey, models.Model):
     )
     description = models.TextField("beschrijving", blank=True)
 
-    objects = SlugManager()
+    objects = ActorManager()
 
     class Meta:
         ordering = ["name"]
@@ -136,7 +145,7 @@ class Event(SlugNaturalKey, models.Model):
         help_text="Woorden die erop wijzen dat een stuk over deze gebeurtenis gaat.",
     )
 
-    objects = SlugManager()
+    objects = EventManager()
 
     class Meta:
         ordering = ["-start_date", "name"]
@@ -154,6 +163,20 @@ class Event(SlugNaturalKey, models.Model):
 
     def get_absolute_url(self):
         return reverse("archive:event", kwargs={"slug": self.slug})
+
+    def phase_of(self, article) -> int:
+        """BEFORE, DURING or AFTER: where a piece stands on this event's timeline.
+
+        A piece is before when even its last possible day is before the start, after when
+        its first possible day is past the end; otherwise it overlaps, so a piece known
+        only to the month of the event counts as during. No end date: still going on.
+        """
+        first, last = article.period
+        if last < self.start_date:
+            return BEFORE
+        if self.end_date and first > self.end_date:
+            return AFTER
+        return DURING
 
 
 class Genre(models.TextChoices):
@@ -278,6 +301,14 @@ class Article(SlugNaturalKey, models.Model):
 
     def get_absolute_url(self):
         return reverse("archive:article", kwargs={"slug": self.slug})
+
+    def get_genre_url(self):
+        return reverse("archive:genre", kwargs={"genre": self.genre})
+
+    def get_period_url(self):
+        """All pieces from the same day (or month, or year): the browse view, filtered."""
+        first, last = self.period
+        return f"{reverse('archive:browse')}?van={first.isoformat()}&tot={last.isoformat()}"
 
     @property
     def period(self) -> tuple[datetime.date, datetime.date]:

@@ -1,6 +1,20 @@
 """QuerySets and managers: the filters every page shares."""
 
+import datetime
+import re
+
 from django.db import models
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, TruncMonth
+
+# A related piece shares an event: that is a stronger tie than one more shared actor
+# (Poetin and Rusland are in nearly every piece), so an event counts double.
+EVENT_WEIGHT = 2
+RELATED_TERMS = 32
+_LEXEME = re.compile(r"^[^\W_]+$")
+
+# Where a piece stands on an event's timeline; ordered, so the SQL can sort by it.
+BEFORE, DURING, AFTER = 0, 1, 2
 
 
 class SlugManager(models.Manager):
@@ -22,6 +36,29 @@ class LinkManager(models.Manager):
         return self.get(article__slug=article_slug, **{f"{other}__slug": other_slug})
 
 
+def _count(queryset):
+    """A correlated COUNT(*) of `queryset` (already filtered on OuterRef), 0 when none."""
+    counted = queryset.order_by().values("article").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def timeline_bounds(start: datetime.date, end: datetime.date | None):
+    """(before, after) conditions on a piece's publication period, for an event that runs
+    from start to end (no end: still going on).
+
+    Before: the last day the piece can be from is before the start, so a piece known only
+    to the month of the start counts as during. After: its first day is past the end.
+    The same rule as Event.phase_of, in SQL.
+    """
+    before = (
+        Q(date_precision="day", published_on__lt=start)
+        | Q(date_precision="month", published_on__lt=start.replace(day=1))
+        | Q(date_precision="year", published_on__lt=start.replace(month=1, day=1))
+    )
+    after = Q(published_on__gt=end) if end else Q(pk__in=[])
+    return before, after
+
+
 class ArticleQuerySet(models.QuerySet):
     def for_listing(self):
         """What a list of pieces shows: source and authors, without a query per row."""
@@ -32,6 +69,171 @@ class ArticleQuerySet(models.QuerySet):
 
         return search_articles(self, query)
 
+    def about_actor(self, actor):
+        from archive.models import ArticleActor
+
+        return self.filter(pk__in=ArticleActor.objects.filter(actor=actor).values("article"))
+
+    def about_event(self, event):
+        from archive.models import ArticleEvent
+
+        return self.filter(pk__in=ArticleEvent.objects.filter(event=event).values("article"))
+
+    def coverage(self):
+        """(month, date precision, pieces) rows, one query, for a coverage chart."""
+        return list(
+            self.order_by()
+            .annotate(month=TruncMonth("published_on"))
+            .values_list("month", "date_precision")
+            .annotate(n=Count("pk"))
+            .order_by("month")
+        )
+
+    def along_timeline(self, event):
+        """Oldest first, each piece with its `phase` (BEFORE, DURING, AFTER) for the event."""
+        before, after = timeline_bounds(event.start_date, event.end_date)
+        return self.annotate(
+            phase=Case(
+                When(before, then=Value(BEFORE)),
+                When(after, then=Value(AFTER)),
+                default=Value(DURING),
+                output_field=IntegerField(),
+            )
+        ).order_by("phase", "published_on", "id")
+
+    def timeline_counts(self, event) -> dict[int, int]:
+        """Pieces per phase of the event, in one query."""
+        before, after = timeline_bounds(event.start_date, event.end_date)
+        counts = self.order_by().aggregate(
+            before=Count("pk", filter=before),
+            after=Count("pk", filter=after),
+            total=Count("pk"),
+        )
+        during = counts["total"] - counts["before"] - counts["after"]
+        return {BEFORE: counts["before"], DURING: during, AFTER: counts["after"]}
+
+    def related_to(self, article, limit: int = 5):
+        """Up to `limit` other pieces, most shared actors and events first (confirmed or
+        not), then by similar text.
+
+        Text similarity is ts_rank against the piece's own title and lead: the lexemes of
+        its stored vector with weight A or B, OR-ed together. Those are few and specific,
+        and the GIN index on search_vector finds the candidates.
+        """
+        from archive.models import ArticleActor, ArticleEvent
+
+        actor_ids = [link.actor_id for link in article.actor_links.all()]
+        event_ids = [link.event_id for link in article.event_links.all()]
+        text = _text_query(getattr(article, "key_terms", None) or [])
+        shared_actors = (
+            _count(ArticleActor.objects.filter(article=OuterRef("pk"), actor__in=actor_ids))
+            if actor_ids
+            else Value(0)
+        )
+        shared_events = (
+            _count(ArticleEvent.objects.filter(article=OuterRef("pk"), event__in=event_ids))
+            if event_ids
+            else Value(0)
+        )
+        candidates = Q(pk__in=[])
+        if actor_ids:
+            candidates |= Q(
+                pk__in=ArticleActor.objects.filter(actor__in=actor_ids).values("article")
+            )
+        if event_ids:
+            candidates |= Q(
+                pk__in=ArticleEvent.objects.filter(event__in=event_ids).values("article")
+            )
+        if text is not None:
+            from django.contrib.postgres.search import SearchRank
+
+            candidates |= Q(search_vector=text)
+            similarity = SearchRank(F("search_vector"), text, normalization=Value(1))
+        else:
+            similarity = Value(0.0)
+        return (
+            self.filter(candidates)
+            .exclude(pk=article.pk)
+            .annotate(
+                shared_actors=shared_actors,
+                shared_events=shared_events,
+                shared=F("shared_actors") + EVENT_WEIGHT * F("shared_events"),
+                similarity=similarity,
+            )
+            .select_related("source")
+            .order_by("-shared", "-similarity", "-published_on", "-id")[:limit]
+        )
+
+
+def _text_query(lexemes):
+    """An OR query of already-stemmed lexemes. Named config 'simple' on purpose: the words
+    come out of the dutch_unaccent vector and must not be stemmed twice."""
+    from django.contrib.postgres.search import SearchQuery
+
+    words = [w for w in lexemes if _LEXEME.match(w)][:RELATED_TERMS]
+    if not words:
+        return None
+    return SearchQuery(" | ".join(words), search_type="raw", config="simple")
+
+
+def key_terms():
+    """Expression: the lexemes of a piece's title and lead (weights A and B)."""
+    from django.contrib.postgres.fields import ArrayField
+    from django.db.models import Func, TextField
+
+    weights = Func(Value("{a,b}"), template='%(expressions)s::"char"[]')
+    filtered = Func(F("search_vector"), weights, function="ts_filter")
+    return Func(filtered, function="tsvector_to_array", output_field=ArrayField(TextField()))
+
 
 class ArticleManager(models.Manager.from_queryset(ArticleQuerySet), SlugManager):
+    pass
+
+
+class ActorQuerySet(models.QuerySet):
+    def with_piece_counts(self):
+        return self.annotate(pieces=Count("article_links"))
+
+    def most_covered(self, limit: int = 10):
+        return self.with_piece_counts().filter(pieces__gt=0).order_by("-pieces", "name")[:limit]
+
+    def appearing_with(self, actor, limit: int = 10):
+        """Actors in the same pieces as `actor`, with `together`: how many pieces they
+        share. Filtering before annotating makes the count the shared pieces only."""
+        from archive.models import ArticleActor
+
+        pieces = ArticleActor.objects.filter(actor=actor).values("article")
+        return (
+            self.filter(article_links__article__in=pieces)
+            .exclude(pk=actor.pk)
+            .annotate(together=Count("article_links"))
+            .order_by("-together", "name")[:limit]
+        )
+
+
+class ActorManager(models.Manager.from_queryset(ActorQuerySet), SlugManager):
+    pass
+
+
+class EventQuerySet(models.QuerySet):
+    def with_piece_counts(self):
+        return self.annotate(pieces=Count("article_links"))
+
+    def for_actor(self, actor):
+        """Events the actor is involved in, and events its pieces are about; latest first
+        (explicitly: Meta.ordering does not apply once a count is annotated)."""
+        from archive.models import ArticleActor, ArticleEvent
+
+        pieces = ArticleActor.objects.filter(actor=actor).values("article")
+        return self.filter(
+            Q(pk__in=self.model.actors.through.objects.filter(actor=actor).values("event"))
+            | Q(pk__in=ArticleEvent.objects.filter(article__in=pieces).values("event"))
+        ).order_by("-start_date", "name")
+
+    def current(self, limit: int = 5):
+        """The most recent events: latest start first."""
+        return self.order_by("-start_date", "name")[:limit]
+
+
+class EventManager(models.Manager.from_queryset(EventQuerySet), SlugManager):
     pass

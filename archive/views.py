@@ -3,11 +3,29 @@
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
+from archive.charts import coverage_chart
 from archive.forms import BrowseForm
-from archive.models import Actor, Article, ArticleActor, ArticleEvent, Author, Event, Source
+from archive.models import (
+    Actor,
+    Article,
+    ArticleActor,
+    ArticleEvent,
+    Author,
+    Event,
+    Genre,
+    Source,
+)
+from archive.querysets import AFTER, BEFORE, DURING, key_terms
 from archive.search import Browse
+
+PHASES = {
+    BEFORE: "Voor de gebeurtenis",
+    DURING: "Tijdens de gebeurtenis",
+    AFTER: "Na de gebeurtenis",
+}
 
 
 def _page(request, queryset):
@@ -17,44 +35,114 @@ def _page(request, queryset):
 
 def home(request):
     page = _page(request, Article.objects.for_listing())
-    return render(request, "archive/home.html", {"page": page})
+    return render(
+        request,
+        "archive/home.html",
+        {
+            "page": page,
+            "events": Event.objects.with_piece_counts().current(),
+            "actors": Actor.objects.most_covered(),
+        },
+    )
 
 
 def article_detail(request, slug):
     article = get_object_or_404(
-        Article.objects.select_related("source").prefetch_related(
+        Article.objects.select_related("source")
+        .prefetch_related(
             "authors",
             Prefetch("actor_links", ArticleActor.objects.select_related("actor")),
             Prefetch("event_links", ArticleEvent.objects.select_related("event")),
-        ),
+        )
+        .annotate(key_terms=key_terms()),
         slug=slug,
     )
-    return render(request, "archive/article.html", {"article": article})
+    related = Article.objects.related_to(article)
+    return render(request, "archive/article.html", {"article": article, "related": related})
 
 
-def _subject_page(request, subject, articles, kind):
+def _subject_page(request, subject, articles, kind, chart_subject, extra=None):
+    """A subject with its pieces, newest first, and their coverage over time."""
     page = _page(request, articles.for_listing())
-    return render(request, "archive/subject.html", {"subject": subject, "kind": kind, "page": page})
+    context = {
+        "subject": subject,
+        "kind": kind,
+        "page": page,
+        "chart": coverage_chart(articles.coverage(), chart_subject),
+        **(extra or {}),
+    }
+    template = "archive/actor.html" if kind == "actor" else "archive/subject.html"
+    return render(request, template, context)
 
 
 def actor_detail(request, slug):
-    actor = get_object_or_404(Actor, slug=slug)
-    return _subject_page(request, actor, Article.objects.filter(actors=actor), "actor")
+    actor = get_object_or_404(Actor.objects.select_related("author"), slug=slug)
+    return _subject_page(
+        request,
+        actor,
+        Article.objects.about_actor(actor),
+        "actor",
+        f"Stukken over {actor}",
+        {
+            "together": Actor.objects.appearing_with(actor),
+            "events": Event.objects.for_actor(actor).with_piece_counts(),
+        },
+    )
 
 
 def event_detail(request, slug):
     event = get_object_or_404(Event.objects.prefetch_related("actors"), slug=slug)
-    return _subject_page(request, event, Article.objects.filter(events=event), "event")
+    articles = Article.objects.about_event(event)
+    page = _page(request, articles.along_timeline(event).for_listing())
+    counts = articles.timeline_counts(event)
+    return render(
+        request,
+        "archive/event.html",
+        {
+            "subject": event,
+            "kind": "event",
+            "page": page,
+            "phases": [(PHASES[phase], counts[phase]) for phase in (BEFORE, DURING, AFTER)],
+            "phase_names": PHASES,
+        },
+    )
 
 
 def source_detail(request, slug):
     source = get_object_or_404(Source, slug=slug)
-    return _subject_page(request, source, Article.objects.filter(source=source), "source")
+    articles = Article.objects.filter(source=source)
+    return _subject_page(request, source, articles, "bron", f"Stukken in {source}")
 
 
 def author_detail(request, slug):
-    author = get_object_or_404(Author, slug=slug)
-    return _subject_page(request, author, Article.objects.filter(authors=author), "author")
+    author = get_object_or_404(Author.objects.select_related("actor"), slug=slug)
+    articles = Article.objects.filter(authors=author)
+    return _subject_page(request, author, articles, "auteur", f"Stukken van {author}")
+
+
+def genre_detail(request, genre):
+    if genre not in Genre.values:
+        raise Http404("Onbekend genre")
+    label = Genre(genre).label
+    articles = Article.objects.filter(genre=genre)
+    return _subject_page(
+        request, label, articles, "genre", f"Stukken in het genre {label}", {"genre": genre}
+    )
+
+
+def actor_index(request):
+    actors = Actor.objects.with_piece_counts().order_by("name")
+    groups = {kind: [] for kind in Actor.Kind}
+    for actor in actors:
+        groups.setdefault(actor.kind, []).append(actor)
+    labels = dict(Actor.Kind.choices)
+    kinds = [(labels.get(kind, kind), members) for kind, members in groups.items() if members]
+    return render(request, "archive/actor_index.html", {"kinds": kinds})
+
+
+def event_index(request):
+    events = Event.objects.with_piece_counts().order_by("-start_date", "name")
+    return render(request, "archive/event_index.html", {"events": events})
 
 
 def browse(request):

@@ -1,0 +1,162 @@
+"""Machine-readable twins of the reader's pages: JSON for a search and for one piece, and
+a CSV export of a result list. Same parameters and the same search as the browse view;
+no framework beyond JsonResponse."""
+
+import csv
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpResponse, JsonResponse
+from django.utils.html import escape
+from django.utils.text import Truncator
+
+from archive.forms import BrowseForm
+from archive.models import Article, ArticleActor, ArticleEvent, DatePrecision
+from archive.search import MAX_QUERY_LENGTH, Browse
+from archive.templatetags.kroniek import precise_date
+
+EXPORT_LIMIT = 5000
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def with_subjects(queryset):
+    """Source, authors, actors and events of every piece in a fixed number of queries."""
+    return queryset.select_related("source").prefetch_related(
+        "authors",
+        Prefetch("actor_links", ArticleActor.objects.select_related("actor")),
+        Prefetch("event_links", ArticleEvent.objects.select_related("event")),
+    )
+
+
+def _search(request):
+    form = BrowseForm(request.GET or None)
+    return form, Browse(form.filters())
+
+
+def _problems(form, request, page) -> list[str]:
+    problems = list(form.problems)
+    if form.was_cut:
+        problems.append(f"Zoekopdracht: ingekort tot {MAX_QUERY_LENGTH} tekens.")
+    asked = request.GET.get("pagina")
+    if asked is not None and asked != str(page.number):
+        asked = f"‘{asked[:20]}’"  # noqa: RUF001
+        problems.append(f"Pagina: {asked} bestaat niet; pagina {page.number} getoond.")
+    return problems
+
+
+def _named(subject) -> dict | None:
+    return {"name": subject.name, "slug": subject.slug} if subject else None
+
+
+def article_data(article, request) -> dict:
+    """What a result list shows of a piece; the actor and event links must be prefetched."""
+    return {
+        "id": article.pk,
+        "slug": article.slug,
+        "title": article.title,
+        "url": request.build_absolute_uri(article.get_absolute_url()),
+        "published_on": article.published_on.isoformat(),
+        "date_precision": article.date_precision,
+        "date_display": precise_date(article),
+        "genre": article.genre,
+        "source": article.source
+        and {
+            **_named(article.source),
+            "url": request.build_absolute_uri(article.source.get_absolute_url()),
+        },
+        "authors": [_named(author) for author in article.authors.all()],
+        "actors": [
+            {**_named(link.actor), "confirmed": link.confirmed, "mentions": link.mentions}
+            for link in article.actor_links.all()
+        ],
+        "events": [
+            {**_named(link.event), "confirmed": link.confirmed}
+            for link in article.event_links.all()
+        ],
+    }
+
+
+def browse_api(request):
+    """/api/zoeken/: the browse view's results, facets and problems as JSON."""
+    form, search = _search(request)
+    paginator = Paginator(with_subjects(search.results), settings.ARTICLES_PER_PAGE)
+    page = paginator.get_page(request.GET.get("pagina"))
+    snippets = search.snippets(page.object_list)
+    results = []
+    for article in page.object_list:
+        rank = getattr(article, "rank", None)
+        snippet = snippets.get(article.pk) or escape(Truncator(article.lead).words(40))
+        results.append(
+            {
+                **article_data(article, request),
+                "snippet": snippet,
+                "score": float(rank) if rank is not None else None,
+            }
+        )
+    return JsonResponse(
+        {
+            "query": search.filters.q,
+            "sort": search.sort,
+            "count": paginator.count,
+            "page": page.number,
+            "num_pages": paginator.num_pages,
+            "problems": _problems(form, request, page),
+            "results": results,
+            "facets": {
+                name: [{"value": v, "label": label, "count": n} for v, label, n in rows]
+                for name, rows in search.facets().items()
+            },
+        }
+    )
+
+
+def article_api(request, slug):
+    """/api/artikel/<slug>/: one piece with all its metadata and its text as blocks."""
+    article = with_subjects(Article.objects.all()).filter(slug=slug).first()
+    if article is None:
+        return JsonResponse({"error": "Dit stuk bestaat niet."}, status=404)
+    return JsonResponse(
+        {
+            **article_data(article, request),
+            "lead": article.lead,
+            "original_url": article.url or None,
+            "blocks": [{"type": kind, "text": text} for kind, text in article.blocks()],
+            "created_at": article.created_at.isoformat(),
+            "updated_at": article.updated_at.isoformat(),
+        }
+    )
+
+
+def safe_cell(value) -> str:
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+def export_csv(request):
+    """/zoeken/export.csv: the result list (at most EXPORT_LIMIT rows) for a spreadsheet."""
+    _, search = _search(request)
+    articles = search.results.prefetch_related(
+        Prefetch("actor_links", ArticleActor.objects.select_related("actor"))
+    )[:EXPORT_LIMIT]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="kroniek-zoekresultaten.csv"'
+    # The byte order mark tells Excel the file is UTF-8 (Путин, ë, curly quotes).
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(["titel", "datum", "precisie", "genre", "bron", "auteurs", "actoren", "url"])
+    precision = dict(DatePrecision.choices)
+    for article in articles:
+        row = [
+            article.title,
+            article.published_on.isoformat(),
+            precision[article.date_precision],
+            article.get_genre_display(),
+            article.source.name if article.source else "",
+            "; ".join(author.name for author in article.authors.all()),
+            "; ".join(link.actor.name for link in article.actor_links.all()),
+            request.build_absolute_uri(article.get_absolute_url()),
+        ]
+        writer.writerow([safe_cell(cell) for cell in row])
+    return response

@@ -1,0 +1,63 @@
+"""Known-item queries over the DPG news corpus (../shared/corpus/dpg-news-2019.jsonl.gz).
+
+Each is what a reader might type to find a piece they remember: a few words, some in
+another form than the piece uses (treedt af / afgetreden), some misremembered or not
+in it at all, names with or without their diacritics. Keyed by the corpus row "id";
+the piece is expected in the top 3. Written by hand after reading the targets; no text
+of the articles is kept here.
+"""
+
+KNOWN_ITEMS: list[tuple[int, str]] = [
+    (10750666, "spotprent Oppenheimer bedreiging politici"),
+    (10726541, "tbs patienten wandelen Poortugaal"),
+    (10766162, "kaasmeisjes Alkmaar kaasmarkt lezersbrief"),
+    (10803048, "migranten zonder papieren schoolgebouw Nieuw-West"),
+    (10674293, "vierling Bodegraven vijftigste verjaardag"),
+    (10677688, "letterzetter kever sparren Holterberg"),
+    (10793084, "Britse paspoorten zonder Europese Unie"),
+    (10679523, "linkse scherpslijpers witte schuld"),
+    (10761893, "politicoloog stemgedrag hoofdstad Statenverkiezing"),
+    (10796937, "messteek vechtpartij Hoofddorp jongeren"),
+    (10672713, "Hillegommer collega ijzeren staaf cel"),
+    (10780205, "passie Christenhusz Oldenzaal componist"),
+    (10743017, "migratieachtergrond Baudet boreaal onveilig"),
+    (10670010, "Sorqvist psycholoog bomen planten vliegen"),
+    (10681912, "Yousra Uithoorn kalifaat bewijs"),
+    (10773098, "Goes eenzaamheid inwoners aanpak"),
+    (10772810, "priester Valkering geschorst celibaat"),
+    (10677260, "Jetten meer arbeidsmigranten interview"),
+    (10741448, "bankje Dick Bruna nijntje Utrecht"),
+    (10679693, "straatnamen vernoemd naar vrouwen"),
+    (10794115, "palmpasen optocht kerken Oud Gastel"),
+    (10772624, "traumahelikopter fietser Zierikzee gewond"),
+    (10672717, "ransuil nieuwe veren transplantatie"),
+    (10795454, "gevluchte leraren Syrie basisscholen"),
+    (10686201, "broers Atasoy Haga Lyceum"),
+    (10742075, "straatrace Nijmegen rijbewijs ingenomen"),
+    (10803265, "demonstrante paf Baudet taakstraf"),
+    (10801196, "Max Pam Engelsen opgehoepeld"),
+    (10672750, "masteropleiding selectie studenten Keuzegids"),
+    (10797191, "weeshuistoerisme Kaag onderzoek"),
+    (10768009, "Schwaab eigen doelpunt Ajax PSV"),
+    (10673488, "cocaine schattingen korrel zout"),
+    (10740516, "Canadese ambassadeur herdenking Etten"),
+    (10673483, "koopkracht CPB stijgt niets merken"),
+    (10794116, "Vitesse PSV gelijkspel Sloetski"),
+    (10686271, "cokedeal Den Bosch acht jaar"),
+    (10751308, "Boeing 737 MAX noodlanding Orlando"),
+    (10772347, "Molukse wijk Maastricht huis verhuurd"),
+    (10726008, "Rwandese man opgepakt genocide Leersum"),
+    (10796543, "snorfiets rijbaan Wibautstraat helm"),
+    (10682031, "kunstgras recycling fabriek Brabant Deens"),
+    (10751700, "brouwerij Frontaal proeflokaal Breda Faam"),
+    (10795468, "arrestaties aanslag Telegraaf pand"),
+    (10730743, "Brabantse uitslagenavond provinciehuis"),
+    (10680571, "Rob de Wijk Trump Kim dealmaker"),
+    (10796939, "Iraanse Revolutionaire Garde terroristen Trump"),
+    (10776565, "Bouteflika treedt af"),
+    (10766115, "Čaputová wint presidentsverkiezing Slowakije"),
+    (10767320, "Zelenski komiek Oekraine president"),
+    (10761954, "Orban Europese waarden christendemocraten"),
+    (10670884, "Guaido terug Venezuela luchthaven"),
+    (10772713, "Bouteflika stapt op april"),
+]
