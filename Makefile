@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint admin bench clean
+.PHONY: run test lint admin bench clean browser
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Kroniek needs Python 3.11 or newer; set PYTHON=python3.12 (or similar)"'
@@ -37,8 +39,44 @@ run: $(VENV)/.installed .secret_key
 admin: $(VENV)/.installed
 	$(BIN)/python manage.py createsuperuser
 
-test: $(VENV)/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# Test-only JavaScript: axe-core for the accessibility tests, again when the lock changes.
+node_modules/.installed: package.json $(wildcard package-lock.json)
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "npm not found: the accessibility tests will be skipped (install Node.js 18+)"; \
+	elif [ -f package-lock.json ]; then \
+		echo "npm ci (axe-core for the accessibility tests)"; \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		npm install --no-audit --no-fund --loglevel=error && touch $@; \
+	fi
+
+# Chromium for the browser tests: installed once with apt-get when we are root (CI, a
+# container); otherwise those tests skip and say why.
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		mkdir -p test-artifacts; \
+		echo "Installing Debian's chromium for the browser tests (log: test-artifacts/apt-chromium.log)"; \
+		if { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } \
+				>test-artifacts/apt-chromium.log 2>&1; then \
+			echo "Installed: $$("$(CHROMIUM)" --version 2>/dev/null || echo "no $(CHROMIUM) still")"; \
+		else \
+			tail -n 15 test-artifacts/apt-chromium.log; \
+			echo "Could not install chromium: the browser tests will be skipped"; \
+		fi; \
+	else \
+		echo "No Chromium at $(CHROMIUM) and not root: the browser tests will be skipped"; \
+		echo "  (as root: apt-get install chromium; or CHROMIUM=/path/to/chromium make test)"; \
+	fi
+
+test: $(VENV)/.installed node_modules/.installed browser
+	KRONIEK_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Search quality (known-item queries) and latency on ../shared/corpus, inside one
+# transaction that is rolled back: the archive is left as it was.
+bench: $(VENV)/.installed
+	$(BIN)/python manage.py bench_search $(BENCH_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
@@ -46,4 +84,4 @@ lint: $(VENV)/.installed
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache node_modules test-artifacts
