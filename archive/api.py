@@ -17,6 +17,9 @@ from archive.search import MAX_QUERY_LENGTH, Browse
 from archive.templatetags.kroniek import precise_date
 
 EXPORT_LIMIT = 5000
+# How a list in plain text (a CSV cell, a feed category) marks a link an editor has not
+# confirmed yet: in words, so it survives any spreadsheet or feed reader.
+SUGGESTED_MARK = " (voorgesteld)"
 # A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -30,6 +33,11 @@ def with_subjects(queryset):
     )
 
 
+def link_name(name: str, confirmed: bool) -> str:
+    """'Wagner', or 'Wagner (voorgesteld)' when the link is only suggested."""
+    return name if confirmed else f"{name}{SUGGESTED_MARK}"
+
+
 def _search(request):
     form = BrowseForm(request.GET or None)
     return form, Browse(form.filters())
@@ -41,7 +49,7 @@ def _problems(form, request, page) -> list[str]:
         problems.append(f"Zoekopdracht: ingekort tot {MAX_QUERY_LENGTH} tekens.")
     asked = request.GET.get("pagina")
     if asked is not None and asked != str(page.number):
-        asked = f"‘{asked[:20]}’"  # noqa: RUF001
+        asked = f"‘{asked[:20]}’"
         problems.append(f"Pagina: {asked} bestaat niet; pagina {page.number} getoond.")
     return problems
 
@@ -155,7 +163,9 @@ def export_csv(request):
             article.get_genre_display(),
             article.source.name if article.source else "",
             "; ".join(author.name for author in article.authors.all()),
-            "; ".join(link.actor.name for link in article.actor_links.all()),
+            "; ".join(
+                link_name(link.actor.name, link.confirmed) for link in article.actor_links.all()
+            ),
             request.build_absolute_uri(article.get_absolute_url()),
         ]
         writer.writerow([safe_cell(cell) for cell in row])

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
+from archive.api import link_name
 from archive.forms import BrowseForm
 from archive.models import Actor, ArticleActor, Author, Event, Source
 from archive.search import Browse, Filters
@@ -24,9 +25,10 @@ def feed_items(filters: Filters):
     """The newest pieces for these filters, with what an entry shows, in a fixed number
     of queries."""
     browse = Browse(dataclasses.replace(filters, sort="newest"))
-    return browse.results.prefetch_related(
-        Prefetch("actor_links", ArticleActor.objects.select_related("actor"))
-    )[:FEED_SIZE]
+    # In a feed for actors or an event, pieces linked to them only by suggestion say so.
+    results = browse.results.with_suggestions(actors=filters.actors, event=filters.event)
+    links = Prefetch("actor_links", ArticleActor.objects.select_related("actor"))
+    return results.prefetch_related(links)[:FEED_SIZE]
 
 
 def describe(filters: Filters) -> str:
@@ -54,7 +56,17 @@ class ArticleFeed(Feed):
 
     def item_description(self, item):
         # Atom's summary is HTML; the lead is plain text, so it is escaped once here.
-        return escape(item.lead)
+        lead = escape(item.lead)
+        # In a feed for an actor or event, a piece linked to it only by suggestion says so
+        # first: a feed reader shows the summary, not the article page's labels.
+        suggested = getattr(item, "suggested_links", None)
+        if not suggested:
+            return lead
+        note = escape(
+            f"Koppeling met {', '.join(suggested)} voorgesteld, "
+            "nog niet bevestigd door de redactie."
+        )
+        return f"<p><em>{note}</em></p>" + (f"<p>{lead}</p>" if lead else "")
 
     def item_pubdate(self, item):
         return timezone.make_aware(datetime.datetime.combine(item.published_on, datetime.time()))
@@ -66,7 +78,10 @@ class ArticleFeed(Feed):
         return ", ".join(author.name for author in item.authors.all()) or None
 
     def item_categories(self, item):
-        return [item.get_genre_display(), *(link.actor.name for link in item.actor_links.all())]
+        return [
+            item.get_genre_display(),
+            *(link_name(link.actor.name, link.confirmed) for link in item.actor_links.all()),
+        ]
 
 
 @dataclasses.dataclass
@@ -87,7 +102,7 @@ class BrowseFeed(ArticleFeed):
 
     def title(self, obj):
         q = obj.filters.q
-        what = f"zoekresultaten voor ‘{q}’" if q else "nieuwste stukken"  # noqa: RUF001
+        what = f"zoekresultaten voor ‘{q}’" if q else "nieuwste stukken"
         narrowed = describe(obj.filters)
         return f"Kroniek: {what}" + (f" ({narrowed})" if narrowed else "")
 

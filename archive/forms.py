@@ -1,9 +1,14 @@
-"""The browse form: validates whatever a reader (or a crawler) puts in the URL."""
+"""Forms: the browse form, which validates whatever a reader (or a crawler) puts in the
+URL, and the admin's form for a piece, which keeps duplicates out."""
 
 from django import forms
+from django.db import models
 from django.http import QueryDict
+from django.urls import reverse
+from django.utils.html import format_html
 
-from archive.models import Actor, Author, Event, Genre, Source
+from archive.duplicates import find_duplicate
+from archive.models import Actor, Article, Author, Event, Genre, Source
 from archive.search import MAX_QUERY_LENGTH, Filters, clean_query
 
 DATE_FORMATS = ["%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y"]
@@ -81,3 +86,54 @@ class BrowseForm(forms.Form):
             end=data.get("tot"),
             sort=data.get("sort", ""),
         )
+
+
+def _https_urls(field, **kwargs):
+    # An address pasted without a scheme is taken as https (Django 6's default).
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
+class ArticleForm(forms.ModelForm):
+    """The admin's form for a piece: refuses a text the archive already holds, and a
+    nearly identical one unless the editor says it is a piece of its own."""
+
+    keep_near_duplicate = forms.BooleanField(
+        label="Toch opslaan als apart stuk",
+        required=False,
+        help_text="Alleen als dit echt een ander stuk is dan het bijna gelijke stuk dat "
+        "hierboven genoemd wordt.",
+    )
+
+    class Meta:
+        model = Article
+        formfield_callback = _https_urls
+        # The admin narrows these to its fieldsets; the paste view to its draft fields.
+        fields = [
+            *("title", "slug", "lead", "body", "genre", "published_on", "date_precision"),
+            *("source", "authors", "url", "rejected_actors", "rejected_events"),
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        body = cleaned.get("body")
+        self.duplicate = find_duplicate(body, exclude_pk=self.instance.pk) if body else None
+        if self.duplicate and (self.duplicate.exact or not cleaned.get("keep_near_duplicate")):
+            self.add_error("body", duplicate_message(self.duplicate))
+        return cleaned
+
+
+def duplicate_message(duplicate) -> str:
+    url = reverse("admin:archive_article_change", args=[duplicate.article.pk])
+    if duplicate.exact:
+        return format_html(
+            "Deze tekst staat al in het archief: <a href='{}'>{}</a>.", url, duplicate.article
+        )
+    return format_html(
+        "Deze tekst lijkt sterk op <a href='{}'>{}</a> ({} gelijk). Is het toch een ander "
+        "stuk, vink dan ‘Toch opslaan als apart stuk’ aan.",
+        url,
+        duplicate.article,
+        f"{duplicate.similarity:.0%}",
+    )

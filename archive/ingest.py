@@ -253,11 +253,14 @@ def _read_jsonl(path: Path) -> Iterator[Draft | Outcome]:
         yield Outcome(where, "failed", reason=f"niet te lezen: {error}")
 
 
-def store(draft: Draft, defaults: Defaults | None = None, *, suggest: bool = True) -> Outcome:
+def store(draft: Draft, defaults: Defaults | None = None, vocabulary=None) -> Outcome:
     """Store a draft as a piece unless it duplicates one; all or nothing.
 
-    The new piece gets the archive's actor and event suggestions, unconfirmed.
+    The new piece gets the archive's actor and event suggestions, unconfirmed; a bulk
+    import passes the tagging Vocabulary it loaded once.
     """
+    from archive.tagging import apply_suggestions
+
     defaults = defaults or Defaults()
     duplicate = find_duplicate(draft.body)
     if duplicate:
@@ -289,7 +292,10 @@ def store(draft: Draft, defaults: Defaults | None = None, *, suggest: bool = Tru
             source_name = draft.source or defaults.source
             article.source = source_for(source_name) if source_name else None
             article.slug = unique_slug(Article, article.title)
-            article.full_clean(exclude=["slug", "source"])
+            # Field checks here; the database itself enforces the constraints.
+            article.full_clean(
+                exclude=["slug", "source"], validate_unique=False, validate_constraints=False
+            )
             article.save()
             article.authors.set(
                 [
@@ -297,10 +303,7 @@ def store(draft: Draft, defaults: Defaults | None = None, *, suggest: bool = Tru
                     for i, name in enumerate(draft.authors)
                 ]
             )
-            if suggest:
-                from archive.tagging import apply_suggestions
-
-                apply_suggestions(article)
+            apply_suggestions(article, vocabulary)
     except ValidationError as error:
         return Outcome(draft.origin, "failed", reason=_validation_message(error))
     except IntegrityError:

@@ -101,6 +101,16 @@ class Actor(SlugNaturalKey, models.Model):
     def names(self) -> list[str]:
         return [self.name, *self.aliases]
 
+    @property
+    def match_names(self) -> list[str]:
+        """The strings that find this actor in text: every name and alias, and for a
+        person also the surname alone, since pieces mostly say "Poetin", not "Vladimir
+        Poetin". Search (alias expansion) and tagging (suggestions) share it."""
+        names = [n.strip() for n in self.names if n and n.strip()]
+        if self.kind == self.Kind.PERSON:
+            names += [n.split()[-1] for n in names if len(n.split()) > 1]
+        return list(dict.fromkeys(names))
+
 
 class Author(SlugNaturalKey, models.Model):
     name = models.CharField("naam", max_length=200)
@@ -204,6 +214,13 @@ def _search_vector():
     )
 
 
+def content_hash_of(text):
+    """The identity of a text modulo case and whitespace, as SQL: for the stored column
+    and for asking whether a new text is already in the archive."""
+    collapsed = Func(Lower(text), Value(r"\s+"), Value(" "), Value("g"), function="regexp_replace")
+    return MD5(Func(collapsed, function="btrim"))
+
+
 class Article(SlugNaturalKey, models.Model):
     """One piece: a column, editorial, analysis or report.
 
@@ -245,17 +262,18 @@ class Article(SlugNaturalKey, models.Model):
     events = models.ManyToManyField(
         Event, through="ArticleEvent", related_name="articles", verbose_name="gebeurtenissen"
     )
+    # Suggestions an editor turned down: archive.tagging never suggests them again for
+    # this piece, however often it is re-checked.
+    rejected_actors = models.ManyToManyField(
+        Actor, blank=True, related_name="rejected_in", verbose_name="afgewezen actoren"
+    )
+    rejected_events = models.ManyToManyField(
+        Event, blank=True, related_name="rejected_in", verbose_name="afgewezen gebeurtenissen"
+    )
     # Same text modulo case and whitespace gives the same hash: the database itself
     # refuses an exact duplicate. MD5 is for identity here, not for security.
     content_hash = models.GeneratedField(
-        expression=MD5(
-            Func(
-                Func(
-                    Lower("body"), Value(r"\s+"), Value(" "), Value("g"), function="regexp_replace"
-                ),
-                function="btrim",
-            )
-        ),
+        expression=content_hash_of("body"),
         output_field=models.CharField(max_length=32),
         db_persist=True,
     )
@@ -338,8 +356,12 @@ class Article(SlugNaturalKey, models.Model):
 class ArticleActor(models.Model):
     """An actor in a piece: how often named, and whether an editor confirmed the link."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="actor_links")
-    actor = models.ForeignKey(Actor, on_delete=models.CASCADE, related_name="article_links")
+    article = models.ForeignKey(
+        Article, verbose_name="stuk", on_delete=models.CASCADE, related_name="actor_links"
+    )
+    actor = models.ForeignKey(
+        Actor, verbose_name="actor", on_delete=models.CASCADE, related_name="article_links"
+    )
     mentions = models.PositiveIntegerField("vermeldingen", default=0)
     confirmed = models.BooleanField("bevestigd", default=False)
 
@@ -367,9 +389,15 @@ class ArticleActor(models.Model):
 
 
 class ArticleEvent(models.Model):
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="event_links")
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="article_links")
+    article = models.ForeignKey(
+        Article, verbose_name="stuk", on_delete=models.CASCADE, related_name="event_links"
+    )
+    event = models.ForeignKey(
+        Event, verbose_name="gebeurtenis", on_delete=models.CASCADE, related_name="article_links"
+    )
     confirmed = models.BooleanField("bevestigd", default=False)
+    # Why archive.tagging suggested the link, so an editor can judge it at a glance.
+    evidence = models.CharField("waarom voorgesteld", max_length=300, blank=True)
 
     objects = LinkManager()
 

@@ -15,10 +15,10 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html
 
 from archive.cleaning import clean
 from archive.duplicates import find_duplicate
+from archive.forms import duplicate_message
 from archive.ingest import author_for, source_named_in
 from archive.models import Article, Author, Genre, Source
 
@@ -44,24 +44,21 @@ class PasteForm(forms.Form):
 
 
 class DraftExtras(forms.Form):
-    """What step 2 adds to the article form: the raw text it came from, the author found
-    in a closing bio, and consent to keep a near copy as a piece of its own."""
+    """What step 2 carries besides the article form: the raw text it came from and the
+    author found in a closing bio."""
 
     raw = forms.CharField(widget=forms.HiddenInput)
     bio_author = forms.CharField(required=False, widget=forms.HiddenInput)
     bio = forms.CharField(required=False, widget=forms.HiddenInput)
     add_bio_author = forms.BooleanField(required=False, initial=True)
-    keep_near_duplicate = forms.BooleanField(
-        label="Toch opslaan als apart stuk",
-        required=False,
-        help_text="Alleen als dit echt een ander stuk is dan het bijna gelijke hieronder.",
-    )
 
 
 def paste_view(model_admin, request):
     if not model_admin.has_add_permission(request):
         raise PermissionDenied
-    DraftForm = model_admin.get_form(request, fields=DRAFT_FIELDS)
+    # The admin's own form for a piece (ArticleForm: duplicates refused), with its
+    # widgets: autocomplete for source and authors, the date picker.
+    DraftForm = model_admin.get_form(request, fields=[*DRAFT_FIELDS, "keep_near_duplicate"])
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": Article._meta,
@@ -70,16 +67,11 @@ def paste_view(model_admin, request):
 
     if request.method == "POST" and "_save" in request.POST:
         form, extras = DraftForm(request.POST), DraftExtras(request.POST)
-        duplicate = None
         if form.is_valid() and extras.is_valid():
-            duplicate = find_duplicate(form.cleaned_data["body"])
-            if duplicate and (duplicate.exact or not extras.cleaned_data["keep_near_duplicate"]):
-                form.add_error("body", duplicate_message(duplicate))
-            else:
-                article = save_draft(model_admin, request, form, extras.cleaned_data)
-                return redirect(reverse("admin:archive_article_change", args=[article.pk]))
-        raw = request.POST.get("raw", "")
-        return step_two(request, context, form, extras, clean(raw), duplicate)
+            article = save_draft(model_admin, request, form, extras.cleaned_data)
+            return redirect(reverse("admin:archive_article_change", args=[article.pk]))
+        cleaned = clean(request.POST.get("raw", ""))
+        return step_two(request, context, form, extras, cleaned, getattr(form, "duplicate", None))
 
     paste = PasteForm(request.POST or None)
     if request.method == "POST" and paste.is_valid():
@@ -139,18 +131,6 @@ def step_two(request, context, form, extras, cleaned, duplicate=None):
             "duplicate": duplicate,
             "media": form.media,
         },
-    )
-
-
-def duplicate_message(duplicate) -> str:
-    url = reverse("admin:archive_article_change", args=[duplicate.article.pk])
-    what = "staat al in het archief" if duplicate.exact else "lijkt sterk op een stuk dat er al is"
-    return format_html(
-        "Deze tekst {}: <a href='{}'>{}</a> ({}).",
-        what,
-        url,
-        duplicate.article.title,
-        "gelijk" if duplicate.exact else f"{duplicate.similarity:.0%} gelijk",
     )
 
 

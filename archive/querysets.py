@@ -3,8 +3,23 @@
 import datetime
 import re
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 
 # A related piece shares an event: that is a stronger tie than one more shared actor
@@ -36,9 +51,10 @@ class LinkManager(models.Manager):
         return self.get(article__slug=article_slug, **{f"{other}__slug": other_slug})
 
 
-def _count(queryset):
-    """A correlated COUNT(*) of `queryset` (already filtered on OuterRef), 0 when none."""
-    counted = queryset.order_by().values("article").annotate(n=Count("pk")).values("n")
+def _count(queryset, by="article"):
+    """A correlated COUNT(*) of `queryset` (already filtered on OuterRef(...) through the
+    field `by`), 0 when none."""
+    counted = queryset.order_by().values(by).annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
@@ -63,6 +79,34 @@ class ArticleQuerySet(models.QuerySet):
     def for_listing(self):
         """What a list of pieces shows: source and authors, without a query per row."""
         return self.select_related("source").prefetch_related("authors")
+
+    def with_suggestions(self, actors=(), event=None):
+        """Annotate `suggested_links`: the names, among these actors and this event, whose
+        link to the piece is only suggested (not yet confirmed by an editor).
+
+        A list of pieces shown for a subject marks those pieces, so a reader can tell the
+        archive's guesses from the editors' links. Subqueries, so no query per row; with
+        no actors and no event there is nothing to mark and nothing is annotated.
+        """
+        from archive.models import ArticleActor, ArticleEvent
+
+        parts = []
+        if actors:
+            links = ArticleActor.objects.filter(
+                article=OuterRef("pk"), actor__in=actors, confirmed=False
+            )
+            parts.append(ArraySubquery(links.order_by("actor__name").values("actor__name")))
+        if event is not None:
+            links = ArticleEvent.objects.filter(
+                article=OuterRef("pk"), event=event, confirmed=False
+            )
+            parts.append(ArraySubquery(links.order_by().values("event__name")))
+        if not parts:
+            return self
+        names = parts[0]
+        if len(parts) == 2:
+            names = Func(*parts, function="array_cat", output_field=ArrayField(CharField()))
+        return self.annotate(suggested_links=names)
 
     def search(self, query: str):
         from archive.search import search_articles
@@ -178,9 +222,6 @@ def _text_query(lexemes):
 
 def key_terms():
     """Expression: the lexemes of a piece's title and lead (weights A and B)."""
-    from django.contrib.postgres.fields import ArrayField
-    from django.db.models import Func, TextField
-
     weights = Func(Value("{a,b}"), template='%(expressions)s::"char"[]')
     filtered = Func(F("search_vector"), weights, function="ts_filter")
     return Func(filtered, function="tsvector_to_array", output_field=ArrayField(TextField()))
@@ -190,9 +231,22 @@ class ArticleManager(models.Manager.from_queryset(ArticleQuerySet), SlugManager)
     pass
 
 
+def _suggested_count(link_model, subject_field):
+    """How many pieces link to the subject only by suggestion; a correlated subquery, so it
+    rides along with the query that fetches the subject."""
+    links = link_model.objects.filter(**{subject_field: OuterRef("pk")}, confirmed=False)
+    return _count(links, by=subject_field)
+
+
 class ActorQuerySet(models.QuerySet):
     def with_piece_counts(self):
         return self.annotate(pieces=Count("article_links"))
+
+    def with_suggested_counts(self):
+        """Annotate `suggested_pieces`: pieces whose link to the actor is only suggested."""
+        from archive.models import ArticleActor
+
+        return self.annotate(suggested_pieces=_suggested_count(ArticleActor, "actor"))
 
     def most_covered(self, limit: int = 10):
         return self.with_piece_counts().filter(pieces__gt=0).order_by("-pieces", "name")[:limit]
@@ -218,6 +272,12 @@ class ActorManager(models.Manager.from_queryset(ActorQuerySet), SlugManager):
 class EventQuerySet(models.QuerySet):
     def with_piece_counts(self):
         return self.annotate(pieces=Count("article_links"))
+
+    def with_suggested_counts(self):
+        """Annotate `suggested_pieces`: pieces whose link to the event is only suggested."""
+        from archive.models import ArticleEvent
+
+        return self.annotate(suggested_pieces=_suggested_count(ArticleEvent, "event"))
 
     def for_actor(self, actor):
         """Events the actor is involved in, and events its pieces are about; latest first

@@ -34,7 +34,7 @@ MAX_GROUPS = 12
 # Prefix matching below this length would match half the vocabulary.
 MIN_PREFIX_LENGTH = 4
 
-_QUOTES = str.maketrans({c: '"' for c in "“”„‟«»″〝〞＂"} | {c: "'" for c in "‘’‚‛′"})  # noqa: RUF001
+_QUOTES = str.maketrans({c: '"' for c in "“”„‟«»″〝〞＂"} | {c: "'" for c in "‘’‚‛′"})
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"[^\W_]+")
 _START, _STOP = "\ue000", "\ue001"  # private-use sentinels: never in real text
@@ -146,13 +146,9 @@ class AliasIndex:
     def __init__(self, actors):
         self.by_name: dict[str, set[str]] = {}
         for actor in actors:
-            names = {actor.name, *actor.aliases}
-            keys = {fold(name) for name in names}
-            if actor.kind == "person":
-                # A person is mostly named by surname: "Poetins regering".
-                keys |= {fold(name.split()[-1]) for name in names}
-                names |= {name.split()[-1] for name in names}
-            for key in keys:
+            # match_names includes a person's surname alone: "Poetins regering".
+            names = set(actor.match_names)
+            for key in {fold(name) for name in names}:
                 self.by_name.setdefault(key, set()).update(names)
 
     @classmethod

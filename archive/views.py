@@ -58,12 +58,23 @@ def article_detail(request, slug):
         slug=slug,
     )
     related = Article.objects.related_to(article)
-    return render(request, "archive/article.html", {"article": article, "related": related})
+    # From the prefetched links: says whether the page explains the 'voorgesteld' label.
+    links = [*article.actor_links.all(), *article.event_links.all()]
+    has_suggestions = any(not link.confirmed for link in links)
+    return render(
+        request,
+        "archive/article.html",
+        {"article": article, "related": related, "has_suggestions": has_suggestions},
+    )
 
 
-def _subject_page(request, subject, articles, kind, chart_subject, extra=None):
-    """A subject with its pieces, newest first, and their coverage over time."""
-    page = _page(request, articles.for_listing())
+def _subject_page(request, subject, articles, kind, chart_subject, extra=None, listing=None):
+    """A subject with its pieces, newest first, and their coverage over time.
+
+    `listing`: the pieces as the list shows them, when it needs more than `articles`
+    (an annotation there would end up in the chart's GROUP BY).
+    """
+    page = _page(request, (listing if listing is not None else articles).for_listing())
     context = {
         "subject": subject,
         "kind": kind,
@@ -76,24 +87,32 @@ def _subject_page(request, subject, articles, kind, chart_subject, extra=None):
 
 
 def actor_detail(request, slug):
-    actor = get_object_or_404(Actor.objects.select_related("author"), slug=slug)
+    actor = get_object_or_404(
+        Actor.objects.select_related("author").with_suggested_counts(), slug=slug
+    )
+    articles = Article.objects.about_actor(actor)
     return _subject_page(
         request,
         actor,
-        Article.objects.about_actor(actor),
+        articles,
         "actor",
         f"Stukken over {actor}",
         {
             "together": Actor.objects.appearing_with(actor),
             "events": Event.objects.for_actor(actor).with_piece_counts(),
         },
+        listing=articles.with_suggestions(actors=[actor]),
     )
 
 
 def event_detail(request, slug):
-    event = get_object_or_404(Event.objects.prefetch_related("actors"), slug=slug)
+    event = get_object_or_404(
+        Event.objects.prefetch_related("actors").with_suggested_counts(), slug=slug
+    )
     articles = Article.objects.about_event(event)
-    page = _page(request, articles.along_timeline(event).for_listing())
+    page = _page(
+        request, articles.along_timeline(event).with_suggestions(event=event).for_listing()
+    )
     counts = articles.timeline_counts(event)
     return render(
         request,
@@ -149,7 +168,12 @@ def browse(request):
     """Browse and search in one: without q the newest pieces, with q the best matches."""
     form = BrowseForm(request.GET or None)
     search = Browse(form.filters())
-    page = _page(request, search.results)
+    # Narrowed to actors or an event, a piece linked to one of them only by suggestion
+    # is marked as such.
+    results = search.results.with_suggestions(
+        actors=search.filters.actors, event=search.filters.event
+    )
+    page = _page(request, results)
     return render(
         request,
         "archive/browse.html",

@@ -323,7 +323,7 @@ def test_browse_page_canonical_keeps_filters_and_links_to_feed_csv_and_json(clie
         reverse("archive:browse"), {"q": "Wagner", "genre": "", "utm_source": "x", "pagina": "1"}
     ).content.decode()
     assert '<link rel="canonical" href="http://testserver/zoeken/?q=Wagner">' in html
-    assert '<meta name="description" content="' in html and "over ‘Wagner’" in html  # noqa: RUF001
+    assert '<meta name="description" content="' in html and "over ‘Wagner’" in html
     assert 'href="/zoeken/feed/?q=Wagner' in html and "Atom-feed" in html
     assert "Exporteer als CSV" in html and 'href="/zoeken/export.csv?q=Wagner' in html
     assert 'href="/api/zoeken/?q=Wagner' in html

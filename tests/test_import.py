@@ -223,7 +223,7 @@ def test_mixed_input_imports_the_good_and_reports_the_rest(tmp_path):
 
 
 def test_a_piece_that_fails_while_storing_leaves_nothing_behind(tmp_path, monkeypatch):
-    def broken(article):
+    def broken(article, vocabulary=None):
         raise RuntimeError("schijf vol")
 
     monkeypatch.setattr("archive.tagging.apply_suggestions", broken)

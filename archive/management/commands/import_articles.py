@@ -9,6 +9,7 @@ from django.db import transaction
 from archive.cleaning import parse_partial_date
 from archive.ingest import Defaults, Outcome, count_pieces, files_in, read_file, store
 from archive.models import Genre
+from archive.tagging import Vocabulary
 
 PROGRESS_EVERY = 2.0  # seconds between progress lines on long runs
 
@@ -56,6 +57,7 @@ class Command(BaseCommand):
             except ValueError as error:
                 raise CommandError(f"--date {options['date']!r} is geen datum") from error
 
+        self.vocabulary = Vocabulary.load()
         files = list(files_in(options["paths"]))
         if not files:
             raise CommandError("geen bestanden gevonden om te importeren")
@@ -76,10 +78,9 @@ class Command(BaseCommand):
             pass
         self.summarise(dry_run=options["dry_run"])
 
-    @staticmethod
-    def store(draft, defaults) -> Outcome:
+    def store(self, draft, defaults) -> Outcome:
         try:
-            return store(draft, defaults)
+            return store(draft, defaults, self.vocabulary)
         except Exception as error:  # One bad piece must not stop the run.
             # store() is all or nothing, so the archive holds no part of this piece.
             return Outcome(draft.origin, "failed", reason=f"onverwachte fout: {error!r}")

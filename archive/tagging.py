@@ -1,0 +1,447 @@
+"""Suggested links from a piece to the actors and events it is about.
+
+An actor is suggested when one of its names (Actor.match_names) occurs in the piece.
+Names are matched on the piece's stored search vector, stemmed by the same Dutch
+configuration as search, so inflections ("Poetins") and spellings without diacritics
+follow the stemmer exactly as a reader's query would. An event is suggested on evidence
+an editor can check at a glance: the date, the event's actors in the piece, and its
+signal words (matched like names).
+
+Suggestions become links with confirmed=False. An editor confirms them or deletes them;
+a deleted suggestion is remembered (Article.rejected_actors, rejected_events), and
+nothing here ever suggests it again for that piece.
+
+Working on a tsvector has limits: positions stop at 16383 and a lexeme keeps at most
+256 of them. A news piece stays far below both; in a book-length text, mentions past
+those limits would go uncounted, and phrases could match falsely at position 16383.
+"""
+
+import bisect
+import datetime
+import functools
+import operator
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection, transaction
+from django.db.models import Prefetch
+
+from archive.models import Actor, Article, ArticleActor, ArticleEvent, Event
+
+# A compound counts for a name when the name is one word of at least this many letters
+# (as a lexeme) and the compound has at least COMPOUND_MIN_REST more: Wagnersoldaten
+# for Wagner, but not Dugina for Dugin.
+COMPOUND_MIN_NAME = 5
+COMPOUND_MIN_REST = 4
+# Commentary runs behind the news: a piece up to a month after an event ends is still
+# in its window.
+WINDOW_AFTER = datetime.timedelta(days=30)
+# Pieces re-checked per round of queries in recheck_actor.
+BATCH_SIZE = 500
+
+Phrase = tuple[tuple[int, str], ...]
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class ActorSuggestion:
+    actor: Actor
+    mentions: int
+
+
+@dataclass(frozen=True)
+class EventSuggestion:
+    event: Event
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Suggested:
+    """Links newly created by apply_suggestions."""
+
+    actors: int
+    events: int
+
+
+@dataclass(frozen=True)
+class _Pattern:
+    """A name or signal word as lexemes with offsets, and whether compounds count."""
+
+    phrase: Phrase
+    compound: bool
+
+
+def _phrases(texts: Sequence[str]) -> list[Phrase]:
+    """Each text as the lexemes the Dutch configuration makes of it, with positions
+    relative to the first. Stopwords leave gaps, in a name as in a piece, so "Rostov aan
+    de Don" is ((0, "rostov"), (3, "don")). One query for all texts."""
+    if not texts:
+        return []
+    found = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT n.i, u.lexeme, p.pos
+            FROM unnest(%s::text[]) WITH ORDINALITY AS n(text, i),
+                 unnest(to_tsvector(%s::regconfig, n.text)) AS u,
+                 unnest(u.positions) AS p(pos)
+            """,
+            [list(texts), settings.SEARCH_CONFIG],
+        )
+        for i, lexeme, pos in cursor.fetchall():
+            found[i - 1].append((pos, lexeme))
+    phrases = []
+    for i in range(len(texts)):
+        items = sorted(found.get(i, ()))
+        phrases.append(tuple((pos - items[0][0], lexeme) for pos, lexeme in items))
+    return phrases
+
+
+def _patterns(texts: Sequence[str]) -> list[_Pattern | None]:
+    """Patterns parallel to texts; None where a text is all stopwords (nothing to find)."""
+    patterns = []
+    for text, phrase in zip(texts, _phrases(texts), strict=True):
+        if not phrase:
+            patterns.append(None)
+            continue
+        single = len(phrase) == 1 and len(text.split()) == 1
+        patterns.append(_Pattern(phrase, single and len(phrase[0][1]) >= COMPOUND_MIN_NAME))
+    return patterns
+
+
+class _Text:
+    """A piece's words as its stored search vector holds them: lexeme -> positions."""
+
+    def __init__(self, positions: dict[str, Iterable[int]] | None = None):
+        self.positions = {lexeme: frozenset(p) for lexeme, p in (positions or {}).items()}
+        self.lexemes = sorted(self.positions)
+
+    def spans(self, pattern: _Pattern) -> Iterator[tuple[int, int]]:
+        (_, first), *rest = pattern.phrase
+        length = pattern.phrase[-1][0]
+        for start in self.positions.get(first, ()):
+            if all(start + offset in self.positions.get(lexeme, ()) for offset, lexeme in rest):
+                yield start, start + length
+        if pattern.compound:
+            for lexeme in self._starting_with(first):
+                # A hyphenated word ("Kremlin-theorie") is in the vector whole and as
+                # its parts, at the next positions; the parts alone count.
+                if len(lexeme) >= len(first) + COMPOUND_MIN_REST and "-" not in lexeme:
+                    for position in self.positions[lexeme]:
+                        yield position, position
+
+    def _starting_with(self, prefix: str) -> Iterator[str]:
+        i = bisect.bisect_left(self.lexemes, prefix)
+        while i < len(self.lexemes) and self.lexemes[i].startswith(prefix):
+            yield self.lexemes[i]
+            i += 1
+
+    def mentions(self, groups: dict) -> dict:
+        """Mentions per key (an actor, a signal word) of {key: patterns}.
+
+        A mention is a matched span. Overlapping spans of one key count once ("Vladimir
+        Poetin" is not also a mention of "Poetin"), and a span inside a longer span of
+        another key does not count: "The Moscow Times" is no mention of Moskou (alias
+        Moscow), "Wit-Rusland" none of Rusland.
+        """
+        spans = {
+            key: sorted({s for p in patterns for s in self.spans(p)})
+            for key, patterns in groups.items()
+        }
+        covering = defaultdict(list)
+        for key, found in spans.items():
+            for start, end in found:
+                for position in range(start, end + 1) if end > start else ():
+                    covering[position].append((key, start, end))
+        counts = {}
+        for key, found in spans.items():
+            count, reach = 0, -1
+            for start, end in found:
+                if any(
+                    other != key and s <= start and end <= e and e - s > end - start
+                    for other, s, e in covering.get(start, ())
+                ):
+                    continue
+                if start > reach:
+                    count += 1
+                reach = max(reach, end)
+            if count:
+                counts[key] = count
+        return counts
+
+
+def _texts(article_ids: Sequence[int], only: Iterable[_Pattern] | None = None):
+    """article id -> _Text, one query. With `only`, just the lexemes those patterns can
+    match are fetched: a re-check of one actor over thousands of pieces stays small."""
+    sql = f"""
+        SELECT a.id, u.lexeme, u.positions
+        FROM {Article._meta.db_table} a, unnest(a.search_vector) AS u
+        WHERE a.id = ANY(%s::bigint[])
+    """
+    params: list = [list(article_ids)]
+    if only is not None:
+        only = list(only)
+        exact = sorted({lexeme for p in only for _, lexeme in p.phrase})
+        prefixes = sorted({_like_prefix(p.phrase[0][1]) for p in only if p.compound})
+        sql += " AND (u.lexeme = ANY(%s::text[]) OR u.lexeme LIKE ANY(%s::text[]))"
+        params += [exact, prefixes]
+    rows = defaultdict(dict)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for article_id, lexeme, positions in cursor.fetchall():
+            rows[article_id][lexeme] = positions
+    return {article_id: _Text(rows.get(article_id)) for article_id in article_ids}
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _actor_patterns(actors: Iterable[Actor] | None = None):
+    """[(actor, its patterns)] for actors with at least one findable name; the names of
+    all actors are analysed in one query."""
+    if actors is None:
+        actors = Actor.objects.only("name", "aliases", "kind")
+    actors = list(actors)
+    named = [(actor, name) for actor in actors for name in actor.match_names]
+    by_actor = defaultdict(set)
+    for (actor, _), pattern in zip(named, _patterns([n for _, n in named]), strict=True):
+        if pattern is not None:
+            by_actor[actor.pk].add(pattern)
+    return [(actor, by_actor[actor.pk]) for actor in actors if by_actor[actor.pk]]
+
+
+def _suggest_actors(text: _Text, actor_patterns) -> list[ActorSuggestion]:
+    counts = text.mentions({actor.pk: patterns for actor, patterns in actor_patterns})
+    found = [ActorSuggestion(a, counts[a.pk]) for a, _ in actor_patterns if a.pk in counts]
+    return sorted(found, key=lambda s: (-s.mentions, s.actor.name, s.actor.pk))
+
+
+def suggest_actors(article) -> list[ActorSuggestion]:
+    """Actors named in the piece (title, lead and body), most mentions first."""
+    return _suggest_actors(_texts([article.pk])[article.pk], _actor_patterns())
+
+
+def _event_patterns():
+    """[(event, {signal word: patterns})] for all events; three queries."""
+    events = list(Event.objects.prefetch_related(Prefetch("actors", Actor.objects.only("name"))))
+    words = [(event, word) for event in events for word in event.signal_words]
+    by_event = defaultdict(dict)
+    for (event, word), pattern in zip(words, _patterns([w for _, w in words]), strict=True):
+        if pattern is not None:
+            by_event[event.pk][word] = [pattern]
+    return [(event, by_event[event.pk]) for event in events]
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    in_window: bool
+    actors: list[str]
+    signals: list[str]
+
+    def convincing(self) -> bool:
+        """The rule, calibrated on the seed pieces against the links editors made.
+
+        Signal words and the event's actors named in the piece each count one; three
+        are needed. At least one must be a signal word, since actors alone say little
+        (Poetin and Rusland are in nearly every piece). A piece from after the event's
+        window must name two signal words: looking back has to be explicit.
+        """
+        needed_signals = 1 if self.in_window else 2
+        return len(self.signals) >= needed_signals and len(self.signals) + len(self.actors) >= 3
+
+    def __str__(self):
+        parts = ["datum past" if self.in_window else "stuk blikt terug"]
+        if self.actors:
+            parts.append("actoren: " + ", ".join(self.actors))
+        if self.signals:
+            parts.append("signaalwoorden: " + ", ".join(self.signals))
+        text = "; ".join(parts)
+        limit = ArticleEvent._meta.get_field("evidence").max_length
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _evidence(article, text: _Text, actor_ids, event, signals) -> _Evidence | None:
+    first, last = article.period
+    if event.start_date > last:
+        # Even the last day the piece can be from is before the event began.
+        return None
+    found = text.mentions(signals)
+    return _Evidence(
+        in_window=event.end_date is None or first <= event.end_date + WINDOW_AFTER,
+        actors=sorted(a.name for a in event.actors.all() if a.pk in actor_ids),
+        signals=[word for word in signals if word in found],
+    )
+
+
+def _suggest_events(article, text: _Text, actor_ids, event_patterns) -> list[EventSuggestion]:
+    suggestions = []
+    for event, signals in event_patterns:
+        evidence = _evidence(article, text, actor_ids, event, signals)
+        if evidence is not None and evidence.convincing():
+            suggestions.append(EventSuggestion(event, str(evidence)))
+    return suggestions
+
+
+def suggest_events(article, actor_ids: set[int]) -> list[EventSuggestion]:
+    """Events the piece is probably about, given the ids of the actors it is about;
+    latest event first."""
+    text = _texts([article.pk])[article.pk]
+    return _suggest_events(article, text, set(actor_ids), _event_patterns())
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What suggestions look for: every actor's names and every event's signal words,
+    analysed by the search configuration. A bulk import loads it once for its run."""
+
+    actors: list
+    events: list
+
+    @classmethod
+    def load(cls) -> "Vocabulary":
+        return cls(_actor_patterns(), _event_patterns())
+
+
+def apply_suggestions(article, vocabulary: Vocabulary | None = None) -> Suggested:
+    """Link the piece to the actors and events suggested for it, unconfirmed.
+
+    Existing actor links get the new mention count (an editor's confirmation stays as
+    it is); a link whose actor is not found by name keeps its count, since an editor may
+    have linked an actor the names cannot find. Rejected actors and events are never
+    linked. Running it twice changes nothing the second time.
+    """
+    vocabulary = vocabulary or Vocabulary.load()
+    with transaction.atomic():
+        text = _texts([article.pk])[article.pk]
+        rejected_actors = set(article.rejected_actors.values_list("pk", flat=True))
+        rejected_events = set(article.rejected_events.values_list("pk", flat=True))
+        existing = {
+            link.actor_id: link for link in ArticleActor.objects.filter(article=article).order_by()
+        }
+        created, changed = [], []
+        for suggestion in _suggest_actors(text, vocabulary.actors):
+            link = existing.get(suggestion.actor.pk)
+            if link is None and suggestion.actor.pk not in rejected_actors:
+                created.append(
+                    ArticleActor(
+                        article=article, actor=suggestion.actor, mentions=suggestion.mentions
+                    )
+                )
+            elif link is not None and link.mentions != suggestion.mentions:
+                link.mentions = suggestion.mentions
+                changed.append(link)
+        ArticleActor.objects.bulk_create(created)
+        ArticleActor.objects.bulk_update(changed, ["mentions"])
+
+        actor_ids = ({link.actor_id for link in created} | set(existing)) - rejected_actors
+        linked = set(
+            ArticleEvent.objects.filter(article=article)
+            .order_by()
+            .values_list("event_id", flat=True)
+        )
+        events = [
+            ArticleEvent(article=article, event=s.event, evidence=s.evidence)
+            for s in _suggest_events(article, text, actor_ids, vocabulary.events)
+            if s.event.pk not in linked and s.event.pk not in rejected_events
+        ]
+        ArticleEvent.objects.bulk_create(events)
+    return Suggested(actors=len(created), events=len(events))
+
+
+def _name_query(patterns: Iterable[tuple[str, _Pattern]]) -> SearchQuery | None:
+    """Pieces that can mention any of the names, found through the GIN index: each name
+    as a phrase, and a one-word name also as the start of a compound (`wagner:*`, on the
+    lexeme, so it matches what _Text.spans counts). A finer count follows in Python."""
+    queries = []
+    for name, pattern in patterns:
+        queries.append(SearchQuery(name, search_type="phrase", config=settings.SEARCH_CONFIG))
+        lexeme = pattern.phrase[0][1]
+        # Only letters and digits reach the raw tsquery, so no name can break its syntax.
+        if pattern.compound and _WORD.fullmatch(lexeme):
+            queries.append(SearchQuery(f"{lexeme}:*", search_type="raw", config="simple"))
+    return functools.reduce(operator.or_, queries) if queries else None
+
+
+def _rivals(actor, actor_patterns, ours: set[_Pattern]):
+    """{actor pk: patterns} of other actors whose longer names can contain a mention of
+    this one ("The Moscow Times" around "Moscow"): the only others a re-check needs."""
+    lexemes = {lexeme for p in ours for _, lexeme in p.phrase}
+    prefixes = tuple(p.phrase[0][1] for p in ours if p.compound)
+
+    def contains(p):
+        return len(p.phrase) > 1 and any(
+            lexeme in lexemes or (prefixes and lexeme.startswith(prefixes))
+            for _, lexeme in p.phrase
+        )
+
+    rivals = {}
+    for other, patterns in actor_patterns:
+        kept = {p for p in patterns if contains(p)}
+        if other.pk != actor.pk and kept:
+            rivals[other.pk] = kept
+    return rivals
+
+
+def recheck_actor(actor, names: list[str] | None = None) -> int:
+    """Re-check the pieces that mention any of `names` (default: all the actor's match
+    names) for this actor, after an editor changed its names: link it as a suggestion
+    where it is new, update the mention count where it is linked. The actor must be
+    saved with its new names first; pieces that rejected it are skipped.
+
+    Returns how many pieces got a new or changed link. The pieces are found through the
+    search index and handled BATCH_SIZE at a time, a few queries per batch.
+    """
+    actor_patterns = _actor_patterns()
+    ours = next((patterns for a, patterns in actor_patterns if a.pk == actor.pk), set())
+    if names is None:
+        names = actor.match_names
+    elif actor.kind == Actor.Kind.PERSON:
+        # A new "Vladimir Poutine" also means pieces that say just "Poutine".
+        names = [*names, *(n.split()[-1] for n in names if len(n.split()) > 1)]
+    names = list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+    searched = [(n, p) for n, p in zip(names, _patterns(names), strict=True) if p is not None]
+    query = _name_query(searched)
+    if not ours or query is None:
+        return 0
+
+    groups = {actor.pk: ours, **_rivals(actor, actor_patterns, ours)}
+    needed = {p for patterns in groups.values() for p in patterns}
+    rejected = Article.rejected_actors.through.objects.filter(actor=actor).values("article")
+    ids = list(
+        Article.objects.filter(search_vector=query)
+        .exclude(pk__in=rejected)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    changed = 0
+    for first in range(0, len(ids), BATCH_SIZE):
+        batch = ids[first : first + BATCH_SIZE]
+        with transaction.atomic():
+            texts = _texts(batch, only=needed)
+            links = {
+                link.article_id: link
+                for link in ArticleActor.objects.filter(actor=actor, article__in=batch).order_by()
+            }
+            created, updated = [], []
+            for article_id in batch:
+                mentions = texts[article_id].mentions(groups).get(actor.pk, 0)
+                link = links.get(article_id)
+                if not mentions:
+                    continue
+                if link is None:
+                    created.append(
+                        ArticleActor(article_id=article_id, actor=actor, mentions=mentions)
+                    )
+                elif link.mentions != mentions:
+                    link.mentions = mentions
+                    updated.append(link)
+            ArticleActor.objects.bulk_create(created)
+            ArticleActor.objects.bulk_update(updated, ["mentions"])
+            changed += len(created) + len(updated)
+    return changed
