@@ -5,7 +5,7 @@ import pytest
 from django.contrib.admin.models import ADDITION, LogEntry
 from django.urls import reverse
 
-from archive.models import Actor, Article, Author
+from archive.models import Actor, Article, Author, Source
 from tests.seeds import SEED_SLUGS, seed_text
 
 pytestmark = pytest.mark.django_db
@@ -70,9 +70,7 @@ def test_review_shows_what_the_cleaner_removed_and_proposes_the_rest(editor_clie
     initial = response.context["form"].initial
     assert initial["title"].startswith("De mist is na het krankzinnige etmaal")
     assert initial["genre"] == "column"
-    assert initial["source"] == Article._meta.get_field("source").related_model.objects.get(
-        name="Het Parool"
-    ).pk
+    assert initial["source"] == Source.objects.get(name="Het Parool").pk
     assert "Derk Sauer is uitgever" not in initial["body"]
 
 
