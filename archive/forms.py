@@ -115,6 +115,10 @@ class ArticleForm(forms.ModelForm):
             *("source", "authors", "url", "rejected_actors", "rejected_events"),
         ]
 
+    def clean_body(self):
+        # Browsers send a textarea with CRLF line ends; stored text uses LF throughout.
+        return self.cleaned_data["body"].replace("\r\n", "\n").replace("\r", "\n")
+
     def clean(self):
         cleaned = super().clean()
         body = cleaned.get("body")

@@ -63,6 +63,8 @@ def paste_view(model_admin, request):
         **model_admin.admin_site.each_context(request),
         "opts": Article._meta,
         "title": "Stuk toevoegen uit geplakte tekst",
+        # The admin's own scripts (core.js, related-object popups), as its change form has.
+        "model_media": model_admin.media,
     }
 
     if request.method == "POST" and "_save" in request.POST:
@@ -129,7 +131,7 @@ def step_two(request, context, form, extras, cleaned, duplicate=None):
             "bio_author": bio_author,
             "bio_author_known": Author.objects.filter(name__iexact=bio_author).exists(),
             "duplicate": duplicate,
-            "media": form.media,
+            "media": context["model_media"] + form.media,
         },
     )
 
