@@ -28,3 +28,12 @@ def _plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    """A client logged in as a superuser, who is `client.user`."""
+    user = django_user_model.objects.create_superuser("redacteur", "r@example.org", "geheim-123")
+    client.force_login(user)
+    client.user = user
+    return client

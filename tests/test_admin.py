@@ -33,14 +33,6 @@ OWN_TEXT = (
 LIST_QUERIES = 15
 
 
-@pytest.fixture
-def staff_client(client, django_user_model):
-    user = django_user_model.objects.create_superuser("redacteur", "r@example.org", "geheim-123")
-    client.force_login(user)
-    client.user = user
-    return client
-
-
 def changelist(model):
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
 

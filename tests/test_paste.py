@@ -15,14 +15,6 @@ COLUMN = "000_e5e2b52ac800a774.txt"
 
 
 @pytest.fixture
-def editor_client(client, django_user_model):
-    user = django_user_model.objects.create_superuser("redacteur", "r@example.org", "geheim-123")
-    client.force_login(user)
-    client.user = user
-    return client
-
-
-@pytest.fixture
 def raw_column():
     text = seed_text(COLUMN)
     # The fixtures hold this seed already; as a new piece it must not be there.
@@ -54,14 +46,14 @@ def save_data(response, **changes):
     return {k: v for k, v in data.items() if v is not None}
 
 
-def test_paste_page_opens_from_the_piece_list(editor_client):
-    listing = editor_client.get(reverse("admin:archive_article_changelist"))
+def test_paste_page_opens_from_the_piece_list(staff_client):
+    listing = staff_client.get(reverse("admin:archive_article_changelist"))
     assert PASTE in listing.content.decode()
-    assert editor_client.get(PASTE).status_code == 200
+    assert staff_client.get(PASTE).status_code == 200
 
 
-def test_review_shows_what_the_cleaner_removed_and_proposes_the_rest(editor_client, raw_column):
-    response = review(editor_client, raw_column)
+def test_review_shows_what_the_cleaner_removed_and_proposes_the_rest(staff_client, raw_column):
+    response = review(staff_client, raw_column)
     html = response.content.decode()
     assert "Verwijderd bij het opschonen (1)" in html
     assert "Over de auteur:" in html
@@ -74,17 +66,17 @@ def test_review_shows_what_the_cleaner_removed_and_proposes_the_rest(editor_clie
     assert "Derk Sauer is uitgever" not in initial["body"]
 
 
-def test_review_of_a_text_with_several_kinds_of_debris(editor_client):
-    html = review(editor_client, seed_text("003_f9184eccdf6dd040.txt")).content.decode()
+def test_review_of_a_text_with_several_kinds_of_debris(staff_client):
+    html = review(staff_client, seed_text("003_f9184eccdf6dd040.txt")).content.decode()
     assert "Verwijderd bij het opschonen (3)" in html
     assert "Plaatshouder voor ingesloten inhoud:" in html
     assert html.count("Fotobijschrift:") == 2
     assert "Herkend als tussenkop:" in html and "Lugubere verwijzing" in html
 
 
-def test_save_stores_the_piece_with_suggestions_and_opens_it(editor_client, raw_column):
-    response = review(editor_client, raw_column)
-    saved = editor_client.post(
+def test_save_stores_the_piece_with_suggestions_and_opens_it(staff_client, raw_column):
+    response = review(staff_client, raw_column)
+    saved = staff_client.post(
         PASTE,
         save_data(
             response,
@@ -103,22 +95,22 @@ def test_save_stores_the_piece_with_suggestions_and_opens_it(editor_client, raw_
     assert prigozjin.mentions > 5 and not prigozjin.confirmed
     assert article.event_links.filter(event__slug="wagner-muiterij", confirmed=False).exists()
     entry = LogEntry.objects.get(object_id=str(article.pk), action_flag=ADDITION)
-    assert entry.user == editor_client.user
+    assert entry.user == staff_client.user
 
     # Confirm Prigozjin on the change page the editor lands on: through the test client
     # as the admin's own form, with its inline management data.
-    change = editor_client.get(saved["Location"])
+    change = staff_client.get(saved["Location"])
     assert "voorgesteld" in change.content.decode()
 
 
-def test_new_author_from_a_bio_is_created_with_the_bio(editor_client):
+def test_new_author_from_a_bio_is_created_with_the_bio(staff_client):
     raw = (
         "Poetin zat in Moskou en zweeg. Het Kremlin liet niets van zich horen.\n\n"
         "Prigozjin trok verder op met Wagner.\n\n"
         "Anna Jansen is correspondent in Moskou voor deze krant."
     )
-    response = review(editor_client, raw)
-    editor_client.post(
+    response = review(staff_client, raw)
+    staff_client.post(
         PASTE, save_data(response, genre="analyse", published_on="2023-06-24", date_precision="day")
     )
     author = Author.objects.get(name="Anna Jansen")
@@ -126,28 +118,28 @@ def test_new_author_from_a_bio_is_created_with_the_bio(editor_client):
     assert author.articles.get().genre == "analyse"
 
 
-def test_the_bio_author_can_be_declined(editor_client):
+def test_the_bio_author_can_be_declined(staff_client):
     raw = (
         "Poetin zat in Moskou en zweeg. Het Kremlin liet niets van zich horen.\n\n"
         "Bert de Wit is columnist bij een andere krant."
     )
-    response = review(editor_client, raw)
+    response = review(staff_client, raw)
     data = save_data(response, genre="column", published_on="2023-06-24", date_precision="day")
     del data["add_bio_author"]
-    editor_client.post(PASTE, data)
+    staff_client.post(PASTE, data)
     assert not Author.objects.filter(name="Bert de Wit").exists()
     assert Article.objects.filter(body__startswith="Poetin zat in Moskou").exists()
 
 
-def test_pasting_a_piece_again_is_refused_and_names_the_piece(editor_client):
+def test_pasting_a_piece_again_is_refused_and_names_the_piece(staff_client):
     raw = seed_text(COLUMN)
-    response = review(editor_client, raw)
+    response = review(staff_client, raw)
     existing = Article.objects.get(slug=SEED_SLUGS[COLUMN])
     assert f"staat al in het archief: <a href='/admin/archive/article/{existing.pk}/change/'>" in (
         response.content.decode()
     )
     count = Article.objects.count()
-    again = editor_client.post(
+    again = staff_client.post(
         PASTE, save_data(response, published_on="2023-06-01", date_precision="month")
     )
     assert again.status_code == 200
@@ -155,21 +147,21 @@ def test_pasting_a_piece_again_is_refused_and_names_the_piece(editor_client):
     assert Article.objects.count() == count
 
 
-def test_a_near_copy_needs_the_editor_to_say_it_is_another_piece(editor_client):
+def test_a_near_copy_needs_the_editor_to_say_it_is_another_piece(staff_client):
     raw = seed_text(COLUMN).replace("De mist is na", "De nevel is na") + "\n\nEen nagekomen zin."
-    response = review(editor_client, raw)
+    response = review(staff_client, raw)
     data = save_data(response, genre="column", published_on="2023-06-01", date_precision="month")
-    refused = editor_client.post(PASTE, data)
+    refused = staff_client.post(PASTE, data)
     assert "lijkt sterk op" in str(refused.context["form"].errors["body"])
     assert "Toch opslaan als apart stuk" in refused.content.decode()
     count = Article.objects.count()
-    kept = editor_client.post(PASTE, {**data, "keep_near_duplicate": "on"})
+    kept = staff_client.post(PASTE, {**data, "keep_near_duplicate": "on"})
     assert kept.status_code == 302, kept.context["form"].errors
     assert Article.objects.count() == count + 1
 
 
-def test_a_text_that_is_all_debris_is_refused(editor_client):
-    response = editor_client.post(
+def test_a_text_that_is_all_debris_is_refused(staff_client):
+    response = staff_client.post(
         PASTE, {"raw": "Volledig scherm Poetin in Moskou. © AFP", "_clean": "1"}
     )
     assert "Na het opschonen blijft er geen tekst over." in response.content.decode()
@@ -182,10 +174,10 @@ def test_readers_and_staff_without_add_permission_cannot_paste(client, django_us
     assert client.get(PASTE).status_code == 403
 
 
-def test_prigozjin_is_not_suggested_for_a_text_without_him(editor_client):
+def test_prigozjin_is_not_suggested_for_a_text_without_him(staff_client):
     raw = "Poetin zat in Moskou en zweeg.\n\nHet Kremlin liet niets van zich horen."
-    response = review(editor_client, raw)
-    editor_client.post(
+    response = review(staff_client, raw)
+    staff_client.post(
         PASTE, save_data(response, genre="nieuws", published_on="2023-06-24", date_precision="day")
     )
     article = Article.objects.get(body__startswith="Poetin zat in Moskou en zweeg.")
