@@ -122,8 +122,15 @@ class ArticleForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         body = cleaned.get("body")
-        self.duplicate = find_duplicate(body, exclude_pk=self.instance.pk) if body else None
-        if self.duplicate and (self.duplicate.exact or not cleaned.get("keep_near_duplicate")):
+        self.duplicate = None
+        # An unchanged text was judged when it came in: a near copy kept on purpose must
+        # not block every later edit of the piece.
+        if not body or (self.instance.pk and "body" not in self.changed_data):
+            return cleaned
+        self.duplicate = find_duplicate(body, exclude_pk=self.instance.pk)
+        # When editing, only an exact copy of another piece is refused.
+        near_allowed = self.instance.pk or cleaned.get("keep_near_duplicate")
+        if self.duplicate and (self.duplicate.exact or not near_allowed):
             self.add_error("body", duplicate_message(self.duplicate))
         return cleaned
 

@@ -185,3 +185,31 @@ def test_prigozjin_is_not_suggested_for_a_text_without_him(staff_client):
     assert "vladimir-poetin" in slugs
     assert "jevgeni-prigozjin" not in slugs
     assert Actor.objects.filter(slug="jevgeni-prigozjin").exists()
+
+
+def test_a_near_copy_kept_on_purpose_can_still_be_edited(staff_client):
+    original = Article.objects.get(slug=SEED_SLUGS[COLUMN])
+    copy = Article.objects.create(
+        title="Bewuste bijna-kopie",
+        body=original.body.replace("De mist is na", "De nevel is na"),
+        genre="column",
+        published_on=original.published_on,
+        date_precision=original.date_precision,
+    )
+    url = reverse("admin:archive_article_change", args=[copy.pk])
+    form = staff_client.get(url).context["adminform"].form
+    data = {
+        name: form[name].value() if form[name].value() is not None else ""
+        for name in ("title", "slug", "lead", "body", "genre", "published_on", "date_precision")
+    }
+    data["published_on"] = copy.published_on.strftime("%d-%m-%Y")
+    data["title"] = "Bewuste bijna-kopie, nieuwe kop"
+    for prefix in ("actor_links", "event_links"):
+        data |= {f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"}
+    response = staff_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    copy.refresh_from_db()
+    assert copy.title == "Bewuste bijna-kopie, nieuwe kop"
+    # Making it an exact copy of another piece is still refused.
+    refused = staff_client.post(url, {**data, "body": original.body})
+    assert "staat al in het archief" in str(refused.context["adminform"].form.errors["body"])
