@@ -7,8 +7,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db import models
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
@@ -17,6 +16,7 @@ from archive import tagging
 from archive.forms import ArticleForm
 from archive.models import Actor, Article, ArticleActor, ArticleEvent, Author, Event, Source
 from archive.paste import paste_view
+from archive.querysets import count_of
 from archive.search import fold
 from archive.templatetags.kroniek import precise_date
 
@@ -30,22 +30,6 @@ HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 TEXT_FIELDS = {"title", "lead", "body"}
 # Filters over actors or events show this many choices (the most covered), not thousands.
 FILTER_CHOICES = 12
-
-
-def _count(model, key, **conditions):
-    """A correlated COUNT of `model` rows pointing at the outer row through `key`.
-
-    A subquery rather than Count() over joins: two link tables joined at once would
-    multiply each other's rows, and PostgreSQL evaluates these only for the page shown.
-    """
-    rows = (
-        model.objects.filter(**{key: OuterRef("pk")}, **conditions)
-        .order_by()
-        .values(key)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 def _plural(n, one, many):
@@ -353,10 +337,10 @@ class ArticleAdmin(KroniekAdmin):
             .get_queryset(request)
             .prefetch_related("authors")
             .annotate(
-                actors_confirmed=_count(ArticleActor, "article", confirmed=True),
-                actors_suggested=_count(ArticleActor, "article", confirmed=False),
-                events_confirmed=_count(ArticleEvent, "article", confirmed=True),
-                events_suggested=_count(ArticleEvent, "article", confirmed=False),
+                actors_confirmed=count_of(ArticleActor, "article", confirmed=True),
+                actors_suggested=count_of(ArticleActor, "article", confirmed=False),
+                events_confirmed=count_of(ArticleEvent, "article", confirmed=True),
+                events_suggested=count_of(ArticleEvent, "article", confirmed=False),
             )
         )
 
@@ -499,8 +483,8 @@ class ActorAdmin(KroniekAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                pieces_confirmed=_count(ArticleActor, "actor", confirmed=True),
-                pieces_suggested=_count(ArticleActor, "actor", confirmed=False),
+                pieces_confirmed=count_of(ArticleActor, "actor", confirmed=True),
+                pieces_suggested=count_of(ArticleActor, "actor", confirmed=False),
             )
         )
 
@@ -564,8 +548,8 @@ class EventAdmin(KroniekAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                pieces_confirmed=_count(ArticleEvent, "event", confirmed=True),
-                pieces_suggested=_count(ArticleEvent, "event", confirmed=False),
+                pieces_confirmed=count_of(ArticleEvent, "event", confirmed=True),
+                pieces_suggested=count_of(ArticleEvent, "event", confirmed=False),
             )
         )
 
@@ -592,7 +576,7 @@ class SourceAdmin(KroniekAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(pieces=_count(Article, "source"))
+        return super().get_queryset(request).annotate(pieces=count_of(Article, "source"))
 
     @admin.display(description="stukken", ordering="-pieces")
     def piece_count(self, source):
@@ -611,7 +595,9 @@ class AuthorAdmin(KroniekAdmin):
 
     def get_queryset(self, request):
         return (
-            super().get_queryset(request).annotate(pieces=_count(Article.authors.through, "author"))
+            super()
+            .get_queryset(request)
+            .annotate(pieces=count_of(Article.authors.through, "author"))
         )
 
     @admin.display(description="stukken", ordering="-pieces")

@@ -87,8 +87,6 @@ def draft_from_text(raw: str, origin: str, **metadata) -> Draft:
         author_bio=cleaned.bio,
         removed=cleaned.removed,
     )
-    if cleaned.bio:
-        draft.source = source_named_in(cleaned.bio)
     for name, value in metadata.items():
         if value:
             setattr(draft, name, value)
@@ -97,6 +95,8 @@ def draft_from_text(raw: str, origin: str, **metadata) -> Draft:
 
 def source_named_in(text: str) -> str:
     """A known source that an author bio names ("columnist bij Het Parool")."""
+    if not text:
+        return ""
     names = Source.objects.values_list("name", flat=True)
     return next((name for name in names if name in text), "")
 
@@ -289,7 +289,8 @@ def store(draft: Draft, defaults: Defaults | None = None, vocabulary=None) -> Ou
     )
     try:
         with transaction.atomic():
-            source_name = draft.source or defaults.source
+            # A columnist's bio may name the paper ("columnist bij Het Parool").
+            source_name = draft.source or source_named_in(draft.author_bio) or defaults.source
             article.source = source_for(source_name) if source_name else None
             article.slug = unique_slug(Article, article.title)
             # Field checks here; the database itself enforces the constraints.

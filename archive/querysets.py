@@ -58,6 +58,14 @@ def _count(queryset, by="article"):
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
+def count_of(model, by, **conditions):
+    """A correlated COUNT of the `model` rows whose field `by` is the outer row (and that
+    meet `conditions`), 0 when none. A subquery rather than Count() over joins: two link
+    tables joined at once would multiply each other's rows, and it rides along with the
+    query that fetches the outer rows."""
+    return _count(model.objects.filter(**{by: OuterRef("pk")}, **conditions), by=by)
+
+
 def timeline_bounds(start: datetime.date, end: datetime.date | None):
     """(before, after) conditions on a piece's publication period, for an event that runs
     from start to end (no end: still going on).
@@ -231,13 +239,6 @@ class ArticleManager(models.Manager.from_queryset(ArticleQuerySet), SlugManager)
     pass
 
 
-def _suggested_count(link_model, subject_field):
-    """How many pieces link to the subject only by suggestion; a correlated subquery, so it
-    rides along with the query that fetches the subject."""
-    links = link_model.objects.filter(**{subject_field: OuterRef("pk")}, confirmed=False)
-    return _count(links, by=subject_field)
-
-
 class ActorQuerySet(models.QuerySet):
     def with_piece_counts(self):
         return self.annotate(pieces=Count("article_links"))
@@ -246,7 +247,7 @@ class ActorQuerySet(models.QuerySet):
         """Annotate `suggested_pieces`: pieces whose link to the actor is only suggested."""
         from archive.models import ArticleActor
 
-        return self.annotate(suggested_pieces=_suggested_count(ArticleActor, "actor"))
+        return self.annotate(suggested_pieces=count_of(ArticleActor, "actor", confirmed=False))
 
     def most_covered(self, limit: int = 10):
         return self.with_piece_counts().filter(pieces__gt=0).order_by("-pieces", "name")[:limit]
@@ -277,7 +278,7 @@ class EventQuerySet(models.QuerySet):
         """Annotate `suggested_pieces`: pieces whose link to the event is only suggested."""
         from archive.models import ArticleEvent
 
-        return self.annotate(suggested_pieces=_suggested_count(ArticleEvent, "event"))
+        return self.annotate(suggested_pieces=count_of(ArticleEvent, "event", confirmed=False))
 
     def for_actor(self, actor):
         """Events the actor is involved in, and events its pieces are about; latest first
