@@ -4,8 +4,6 @@ no framework beyond JsonResponse."""
 
 import csv
 
-from django.conf import settings
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
 from django.utils.html import escape
@@ -89,27 +87,28 @@ def article_data(article, request) -> dict:
 def browse_api(request):
     """/api/zoeken/: the browse view's results, facets and problems as JSON."""
     form, search = _search(request)
-    paginator = Paginator(with_subjects(search.results), settings.ARTICLES_PER_PAGE)
-    page = paginator.get_page(request.GET.get("pagina"))
+    page = search.page(request.GET.get("pagina"), with_subjects(Article.objects.all()))
     snippets = search.snippets(page.object_list)
+    scores = search.pool.scores or {}
     results = []
     for article in page.object_list:
-        rank = getattr(article, "rank", None)
         snippet = snippets.get(article.pk) or escape(Truncator(article.lead).words(40))
         results.append(
             {
                 **article_data(article, request),
                 "snippet": snippet,
-                "score": float(rank) if rank is not None else None,
+                "score": scores.get(article.pk),
             }
         )
     return JsonResponse(
         {
             "query": search.filters.q,
             "sort": search.sort,
-            "count": paginator.count,
+            "count": search.count,
+            # False: more pieces match than the list holds, and count is a lower bound.
+            "count_exact": search.complete,
             "page": page.number,
-            "num_pages": paginator.num_pages,
+            "num_pages": page.paginator.num_pages,
             "problems": _problems(form, request, page),
             "results": results,
             "facets": {

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.apps import apps as global_apps
 from django.db import DEFAULT_DB_ALIAS, router
 from django.db.models import Q
-from django.db.models.signals import post_migrate
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 EDITOR_GROUP = "editor"
 # What editors work on day to day. They may delete links (that is how a suggestion is
@@ -60,3 +60,24 @@ class ArchiveConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(ensure_editor_group, sender=self)
+        self.connect_cache_invalidation()
+
+    def connect_cache_invalidation(self):
+        """Any change an editor makes starts a new cache generation (archive/search/
+        catalogue.py): searches, facets and pages never show what was just changed."""
+        from archive.search import catalogue
+
+        for name in EDITOR_MODELS:
+            model = self.get_model(name)
+            post_save.connect(catalogue.changed, sender=model, dispatch_uid=f"changed-{name}")
+            post_delete.connect(catalogue.changed, sender=model, dispatch_uid=f"gone-{name}")
+        article = self.get_model("article")
+        event = self.get_model("event")
+        throughs = (
+            article.authors.through,
+            article.rejected_actors.through,
+            article.rejected_events.through,
+            event.actors.through,
+        )
+        for through in throughs:
+            m2m_changed.connect(catalogue.changed, sender=through, dispatch_uid=f"m2m-{through}")

@@ -125,3 +125,27 @@ LOGGING = {
 # unaccented words. Every vector, query and headline names it.
 SEARCH_CONFIG = "dutch_unaccent"
 ARTICLES_PER_PAGE = env_int("ARTICLES_PER_PAGE", 20)
+# The most pieces one result list is drawn from (archive/search/pool.py): counts and
+# facets are exact up to here, "meer dan" past it; 50 pages of 20.
+SEARCH_POOL_SIZE = env_int("SEARCH_POOL_SIZE", 1000)
+
+# Shared by every worker, so an editor's change invalidates what all of them cached
+# (archive/search/catalogue.py): Redis when REDIS_URL is set (needed when workers run
+# on several machines), else files in one folder, shared by the workers of one machine
+# and costing the database nothing.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": os.environ.get("CACHE_PREFIX", "kroniek"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("KRONIEK_CACHE_DIR", str(BASE_DIR / ".cache")),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }

@@ -169,11 +169,8 @@ def browse(request):
     form = BrowseForm(request.GET or None)
     search = Browse(form.filters())
     # Narrowed to actors or an event, a piece linked to one of them only by suggestion
-    # is marked as such.
-    results = search.results.with_suggestions(
-        actors=search.filters.actors, event=search.filters.event
-    )
-    page = _page(request, results)
+    # is marked as such (Browse.page fetches the page that way).
+    page = search.page(request.GET.get("pagina"))
     return render(
         request,
         "archive/browse.html",

@@ -1,0 +1,206 @@
+"""One browse-or-search request, from filters to a page of results, top to bottom:
+
+filters narrow the archive (SQL only, nothing fetched) → the query is compiled →
+the pool is drawn (pool.py: at most SEARCH_POOL_SIZE ids, ranked or by date) → one page
+of pieces is fetched by id → snippets for that page → facets over the pool.
+
+The pool and the facets of a request are cached (catalogue.py) until the archive
+changes, so a repeated search costs a cache read and one page of rows.
+"""
+
+import datetime
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Q
+
+from archive.search import catalogue
+from archive.search.facets import facet_counts
+from archive.search.parsing import parse_query
+from archive.search.pool import Pool, by_date, by_relevance
+from archive.search.queries import CompiledQuery, TsQuery
+from archive.search.snippets import highlighted_snippets
+from archive.search.spelling import suggest_spelling
+
+
+@dataclass
+class Filters:
+    """What a reader narrowed by; every field is optional and they combine."""
+
+    q: str = ""
+    actors: list = field(default_factory=list)
+    event: object = None
+    source: object = None
+    author: object = None
+    genre: str = ""
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+    sort: str = ""
+
+    def key(self) -> str:
+        """The request as a short cache key: the same filters give the same key."""
+        parts = [
+            self.q,
+            ",".join(sorted(str(a.pk) for a in self.actors)),
+            *(str(s.pk) if s else "" for s in (self.event, self.source, self.author)),
+            self.genre,
+            str(self.start or ""),
+            str(self.end or ""),
+            self.sort,
+        ]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+    @property
+    def narrows(self) -> bool:
+        return bool(
+            self.actors
+            or self.event
+            or self.source
+            or self.author
+            or self.genre
+            or self.start
+            or self.end
+        )
+
+
+def overlapping(queryset, start: datetime.date | None, end: datetime.date | None):
+    """Pieces whose publication period overlaps [start, end].
+
+    A piece known only to the month (stored on the 1st) is in range when any day of
+    that month is; likewise for a year.
+    """
+    if end:
+        queryset = queryset.filter(published_on__lte=end)
+    if start:
+        queryset = queryset.filter(
+            Q(date_precision="day", published_on__gte=start)
+            | Q(date_precision="month", published_on__gte=start.replace(day=1))
+            | Q(date_precision="year", published_on__gte=start.replace(month=1, day=1))
+        )
+    return queryset
+
+
+def narrowed(queryset, filters: Filters):
+    from archive.models import ArticleActor, ArticleEvent
+
+    for actor in filters.actors:
+        queryset = queryset.filter(
+            pk__in=ArticleActor.objects.filter(actor=actor).values("article")
+        )
+    if filters.event:
+        queryset = queryset.filter(
+            pk__in=ArticleEvent.objects.filter(event=filters.event).values("article")
+        )
+    if filters.source:
+        queryset = queryset.filter(source=filters.source)
+    if filters.author:
+        queryset = queryset.filter(authors=filters.author)
+    if filters.genre:
+        queryset = queryset.filter(genre=filters.genre)
+    return overlapping(queryset, filters.start, filters.end)
+
+
+def in_order(queryset, ids: list[int]) -> list:
+    """The pieces with these ids, in the order of `ids`."""
+    found = {article.pk: article for article in queryset.filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
+
+
+class Browse:
+    """One browse-or-search request: results, their snippets, facets and a suggestion."""
+
+    def __init__(self, filters: Filters, queryset=None):
+        from archive.models import Article
+
+        self.filters = filters
+        self.parsed = parse_query(filters.q)
+        self.base = queryset if queryset is not None else Article.objects.all()
+        self.compiled = CompiledQuery.build(self.parsed) if self.parsed else None
+        self.sort = filters.sort or ("relevance" if self.has_words else "newest")
+
+    @property
+    def has_words(self) -> bool:
+        return bool(self.compiled and self.compiled.has_words)
+
+    @property
+    def pool_size(self) -> int:
+        return settings.SEARCH_POOL_SIZE
+
+    @cached_property
+    def pool(self) -> Pool:
+        # Only the default queryset's pools are shared: a caller's own queryset (the
+        # admin's) may hold other rows.
+        if self.base.query.where:
+            return self._draw()
+        return catalogue.cached(f"pool:{self.filters.key()}", self._draw)
+
+    def _draw(self) -> Pool:
+        if self.parsed.groups and not self.has_words:
+            return Pool([], complete=True)  # only stop words: nothing to look for
+        queryset = narrowed(self.base, self.filters)
+        if self.compiled and self.compiled.excluded:
+            queryset = queryset.exclude(search_vector=TsQuery(self.compiled.excluded))
+        if self.has_words:
+            if self.sort == "relevance":
+                return by_relevance(queryset, self.compiled)
+            queryset = queryset.filter(search_vector=TsQuery(self.compiled.any))
+        return by_date(queryset, oldest=self.sort == "oldest")
+
+    @property
+    def count(self) -> int:
+        return self.pool.count
+
+    @property
+    def complete(self) -> bool:
+        return self.pool.complete
+
+    @property
+    def archive_total(self) -> int | None:
+        """Browsing the whole archive: how many pieces it holds (cached; one index-only
+        count per change of the archive). None when narrowed or searching."""
+        from archive.models import Article
+
+        if self.parsed or self.filters.narrows or self.base.query.where:
+            return None
+        return catalogue.cached("archive-total", Article.objects.count)
+
+    def page(self, number, queryset=None):
+        """A Django Page of pieces (fetched from `queryset`, default: for listing)."""
+        from archive.models import Article
+
+        page = Paginator(self.pool.ids, settings.ARTICLES_PER_PAGE).get_page(number)
+        if queryset is None:
+            queryset = Article.objects.for_listing().with_suggestions(
+                actors=self.filters.actors, event=self.filters.event
+            )
+        page.object_list = in_order(queryset, list(page.object_list))
+        return page
+
+    @property
+    def results(self):
+        """The pool's pieces as a queryset in result order (feeds, exports)."""
+        from django.contrib.postgres.fields import ArrayField
+        from django.db.models import BigIntegerField, F, Func, Value
+
+        ids = self.pool.ids
+        position = Func(
+            Value(ids, output_field=ArrayField(BigIntegerField())),
+            F("pk"),
+            function="array_position",
+        )
+        return self.base.filter(pk__in=ids).for_listing().order_by(position)
+
+    def snippets(self, articles) -> dict[int, str]:
+        return highlighted_snippets([a.pk for a in articles], self.compiled)
+
+    def suggestion(self) -> str | None:
+        return suggest_spelling(self.parsed)
+
+    def facets(self) -> dict[str, list[tuple[str, str, int]]]:
+        """(value, label, count) per facet over the pool (exact when it is complete)."""
+        if self.base.query.where:
+            return facet_counts(self.pool.ids)
+        return catalogue.cached(f"facets:{self.filters.key()}", lambda: facet_counts(self.pool.ids))

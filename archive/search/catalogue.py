@@ -1,0 +1,54 @@
+"""What searches and pages share and what changes only when editors change the archive:
+kept in Django's cache (shared by every worker) until the archive's generation moves on.
+
+Every save or delete of a piece, actor, event, source or author, and the end of an
+import, starts a new generation (archive/apps.py connects the signals; bulk writers
+call `changed()` themselves). Cached values are keyed by generation, so a change makes
+them all stale at once, in every process, without deleting keys one by one.
+"""
+
+import time
+
+from django.core.cache import cache
+
+GENERATION_KEY = "kroniek:generation"
+# Stale generations are never read again; they expire by themselves.
+TIMEOUT = 60 * 60
+
+_memo: dict[str, tuple[int, object]] = {}
+
+
+def generation() -> int:
+    current = cache.get(GENERATION_KEY)
+    if current is None:
+        current = time.time_ns()
+        # add, not set: when two workers start at once, the first one's number holds.
+        if not cache.add(GENERATION_KEY, current, timeout=None):
+            current = cache.get(GENERATION_KEY, current)
+    return current
+
+
+def changed(**_signal_kwargs) -> None:
+    """The archive changed: every cached value from before is stale."""
+    cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
+
+
+def cached(key: str, compute, timeout: int = TIMEOUT):
+    """compute(), or its value from the cache for the current generation."""
+    full_key = f"kroniek:{generation()}:{key}"
+    value = cache.get(full_key)
+    if value is None:
+        value = compute()
+        cache.set(full_key, value, timeout)
+    return value
+
+
+def remember(name: str, build):
+    """build(), kept in this process until the generation moves on: for values too big
+    to fetch from a shared cache on every request (the alias index)."""
+    current = generation()
+    held = _memo.get(name)
+    if held is None or held[0] != current:
+        held = (current, build())
+        _memo[name] = held
+    return held[1]

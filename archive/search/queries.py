@@ -1,0 +1,164 @@
+"""From a parsed query to PostgreSQL tsqueries: one per group, and their combinations.
+
+PostgreSQL itself turns every term into a tsquery (Dutch stemming, stop words), in one
+round trip; the results come back as tsquery text and are combined here into the
+queries the later stages need: all groups, all but one, any, the exclusions. Passing
+them back as `'…'::tsquery` constants lets the planner estimate each one from the
+column's statistics.
+"""
+
+import itertools
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
+
+from archive.search import catalogue
+from archive.search.parsing import ParsedQuery, Term, fold
+
+# Prefix matching below this length would match half the vocabulary.
+MIN_PREFIX_LENGTH = 4
+# "All groups but one" is an OR over as many ANDs as there are groups; past this it
+# grows too large to be worth it, and "any" takes over.
+MAX_GROUPS_FOR_ALL_BUT_ONE = 6
+
+
+class TsQuery(SearchQuery):
+    """A tsquery given as its text, as PostgreSQL printed it: already stemmed, so no
+    configuration applies."""
+
+    def __init__(self, text: str):
+        super().__init__(text, search_type="raw")
+        self.text = text
+
+    def as_sql(self, compiler, connection, **extra):
+        return "%s::tsquery", [self.text]
+
+
+class AliasIndex:
+    """Which actor names a query word stands for: every spelling of the same actor."""
+
+    def __init__(self, actors):
+        self.by_name: dict[str, set[str]] = {}
+        for actor in actors:
+            # match_names includes a person's surname alone: "Poetins regering".
+            names = set(actor.match_names)
+            for key in {fold(name) for name in names}:
+                self.by_name.setdefault(key, set()).update(names)
+
+    @classmethod
+    def load(cls):
+        """The index for the current actors, kept per process until an actor changes."""
+        return catalogue.remember("aliases", cls._build)
+
+    @classmethod
+    def _build(cls):
+        from archive.models import Actor
+
+        return cls(Actor.objects.only("name", "aliases", "kind"))
+
+    def expand(self, term: Term) -> list[Term]:
+        from archive.search.parsing import _term
+
+        names = self.by_name.get(fold(term.text), set())
+        expanded = {t for t in map(_term, sorted(names)) if t}
+        return [term, *sorted(expanded - {term}, key=lambda t: t.text)]
+
+
+def _or(parts):
+    parts = [p for p in parts if p]
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else " | ".join(f"( {p} )" for p in parts)
+
+
+def _and(parts):
+    parts = [p for p in parts if p]
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else " & ".join(f"( {p} )" for p in parts)
+
+
+@dataclass
+class Group:
+    exact: str  # the words (and their aliases) as they are, stemmed
+    loose: str  # ... or as the start of a compound
+
+
+@dataclass
+class CompiledQuery:
+    """tsquery texts for a parsed query, after alias expansion. An empty string is a
+    query that matches nothing (a group of stop words only is dropped)."""
+
+    groups: list[Group]
+    excluded: str
+
+    @classmethod
+    def build(cls, parsed: ParsedQuery, aliases: AliasIndex | None = None):
+        aliases = aliases or AliasIndex.load()
+        config = settings.SEARCH_CONFIG
+        selects, params = [], []
+        for group in parsed.groups:
+            terms = [t for term in group for t in aliases.expand(term)]
+            exact = [_exact_sql(t, config) for t in terms]
+            prefixes = [p for p in (_prefix(t) for t in terms) if p]
+            selects.append(" || ".join(sql for sql, _ in exact))
+            params += [p for _, ps in exact for p in ps]
+            selects.append(" || ".join(["to_tsquery('simple', %s)"] * len(prefixes)) or "''")
+            params += prefixes
+        excluded = [_exact_sql(t, config) for t in parsed.excluded]
+        selects.append(" || ".join(sql for sql, _ in excluded) or "''")
+        params += [p for _, ps in excluded for p in ps]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(f"({sql})::text" for sql in selects), params)
+            texts = cursor.fetchone()
+        groups = []
+        for exact, prefix in zip(texts[:-1:2], texts[1:-1:2], strict=True):
+            if exact or prefix:
+                groups.append(Group(exact=exact, loose=_or([exact, prefix])))
+        return cls(groups, texts[-1])
+
+    @property
+    def has_words(self) -> bool:
+        return bool(self.groups)
+
+    @property
+    def all(self) -> str:
+        return _and(g.loose for g in self.groups)
+
+    @property
+    def any(self) -> str:
+        return _or(g.loose for g in self.groups)
+
+    @property
+    def all_but_one(self) -> str | None:
+        n = len(self.groups)
+        if n < 3 or n > MAX_GROUPS_FOR_ALL_BUT_ONE:
+            return None
+        return _or(
+            _and(g.loose for g in others) for others in itertools.combinations(self.groups, n - 1)
+        )
+
+    def tiers(self) -> list[str]:
+        """Ever looser: all groups, all but one, any; duplicates left out."""
+        tiers = [self.all, self.all_but_one, self.any]
+        return [t for i, t in enumerate(tiers) if t and t not in tiers[:i]]
+
+
+def _exact_sql(term: Term, config: str) -> tuple[str, list[str]]:
+    function = "phraseto_tsquery" if term.is_phrase else "plainto_tsquery"
+    return f"{function}(%s::regconfig, %s)", [config, term.text]
+
+
+def _prefix(term: Term) -> str | None:
+    """`wagner:*`: the word as the start of longer words (Dutch compounds).
+
+    The word is folded but not stemmed: the stemmer cuts "paarse" to "par", and "par:*"
+    would match "partij". The 'simple' configuration keeps the folded word as it is.
+    """
+    word = fold(term.words[0])
+    if term.is_phrase or len(word) < MIN_PREFIX_LENGTH:
+        return None
+    # Only letters and digits reach to_tsquery, so no input can break its syntax.
+    return f"{word}:*"
