@@ -79,6 +79,11 @@ class Actor(SlugNaturalKey, models.Model):
         help_text="Andere spellingen en transliteraties (Putin, Путин), gescheiden door komma's.",
     )
     description = models.TextField("beschrijving", blank=True)
+    # How many pieces are linked to the actor, and how many of those links are only
+    # suggested: kept by triggers on archive_articleactor (migration 0004), so pages
+    # never count a popular actor's 200,000 links.
+    piece_count = models.PositiveIntegerField("stukken", default=0, editable=False)
+    suggested_count = models.PositiveIntegerField("voorgesteld", default=0, editable=False)
 
     objects = ActorManager()
 
@@ -154,6 +159,9 @@ class Event(SlugNaturalKey, models.Model):
         blank=True,
         help_text="Woorden die erop wijzen dat een stuk over deze gebeurtenis gaat.",
     )
+    # Kept by triggers on archive_articleevent (migration 0004), as for actors.
+    piece_count = models.PositiveIntegerField("stukken", default=0, editable=False)
+    suggested_count = models.PositiveIntegerField("voorgesteld", default=0, editable=False)
 
     objects = EventManager()
 

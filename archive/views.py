@@ -1,7 +1,6 @@
 """Reader pages. Views stay thin: fetch, paginate, render."""
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -18,8 +17,10 @@ from archive.models import (
     Genre,
     Source,
 )
+from archive.pagination import page_of
 from archive.querysets import AFTER, BEFORE, DURING, key_terms
-from archive.search import Browse
+from archive.search import Browse, catalogue
+from archive.search.catalogue import archive_total
 
 PHASES = {
     BEFORE: "Voor de gebeurtenis",
@@ -28,13 +29,12 @@ PHASES = {
 }
 
 
-def _page(request, queryset):
-    # get_page turns junk, negative and past-the-end numbers into a real page.
-    return Paginator(queryset, settings.ARTICLES_PER_PAGE).get_page(request.GET.get("pagina"))
+def _page(request, queryset, count: int | None = None):
+    return page_of(queryset, request.GET.get("pagina"), count)
 
 
 def home(request):
-    page = _page(request, Article.objects.for_listing())
+    page = _page(request, Article.objects.for_listing(), archive_total())
     return render(
         request,
         "archive/home.html",
@@ -68,22 +68,31 @@ def article_detail(request, slug):
     )
 
 
-def _subject_page(request, subject, articles, kind, chart_subject, extra=None, listing=None):
+def _subject_page(
+    request, subject, articles, kind, chart_subject, extra=None, listing=None, count=None
+):
     """A subject with its pieces, newest first, and their coverage over time.
 
     `listing`: the pieces as the list shows them, when it needs more than `articles`
-    (an annotation there would end up in the chart's GROUP BY).
+    (an annotation there would end up in the chart's GROUP BY). `count`: how many
+    pieces there are, when a counter already knows. The chart's counts are cached until
+    the archive changes: they cover every piece of the subject.
     """
-    page = _page(request, (listing if listing is not None else articles).for_listing())
+    page = _page(request, (listing if listing is not None else articles).for_listing(), count)
+    coverage = catalogue.cached(f"coverage:{kind}:{subject_key(subject)}", articles.coverage)
     context = {
         "subject": subject,
         "kind": kind,
         "page": page,
-        "chart": coverage_chart(articles.coverage(), chart_subject),
+        "chart": coverage_chart(coverage, chart_subject),
         **(extra or {}),
     }
     template = "archive/actor.html" if kind == "actor" else "archive/subject.html"
     return render(request, template, context)
+
+
+def subject_key(subject) -> str:
+    return str(getattr(subject, "pk", subject))
 
 
 def actor_detail(request, slug):
@@ -98,10 +107,14 @@ def actor_detail(request, slug):
         "actor",
         f"Stukken over {actor}",
         {
-            "together": Actor.objects.appearing_with(actor),
+            "together": catalogue.cached(
+                f"together:{actor.pk}", lambda: list(Actor.objects.appearing_with(actor))
+            ),
             "events": Event.objects.for_actor(actor).with_piece_counts(),
+            "sample_size": settings.SEARCH_POOL_SIZE,
         },
         listing=articles.with_suggestions(actors=[actor]),
+        count=actor.piece_count,
     )
 
 
@@ -111,9 +124,11 @@ def event_detail(request, slug):
     )
     articles = Article.objects.about_event(event)
     page = _page(
-        request, articles.along_timeline(event).with_suggestions(event=event).for_listing()
+        request,
+        articles.along_timeline(event).with_suggestions(event=event).for_listing(),
+        event.piece_count,
     )
-    counts = articles.timeline_counts(event)
+    counts = catalogue.cached(f"timeline:{event.pk}", lambda: articles.timeline_counts(event))
     return render(
         request,
         "archive/event.html",

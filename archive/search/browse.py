@@ -161,11 +161,9 @@ class Browse:
     def archive_total(self) -> int | None:
         """Browsing the whole archive: how many pieces it holds (cached; one index-only
         count per change of the archive). None when narrowed or searching."""
-        from archive.models import Article
-
         if self.parsed or self.filters.narrows or self.base.query.where:
             return None
-        return catalogue.cached("archive-total", Article.objects.count)
+        return catalogue.archive_total()
 
     def page(self, number, queryset=None):
         """A Django Page of pieces (fetched from `queryset`, default: for listing)."""

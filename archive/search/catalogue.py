@@ -52,3 +52,10 @@ def remember(name: str, build):
         held = (current, build())
         _memo[name] = held
     return held[1]
+
+
+def archive_total() -> int:
+    """How many pieces the archive holds: one index-only count per change."""
+    from archive.models import Article
+
+    return cached("archive-total", Article.objects.count)
