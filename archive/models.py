@@ -317,6 +317,10 @@ class Article(SlugNaturalKey, models.Model):
             GinIndex(fields=["head_vector"], name="article_head_gin"),
             # Browse newest first (home page, lists without a query), stable by id.
             models.Index(fields=["-published_on", "-id"], name="article_newest"),
+            # The sitemap's latest change, and editors' "recently changed".
+            models.Index(fields=["-updated_at"], name="article_updated"),
+            # Source pages: a source's newest pieces without a sort of all of them.
+            models.Index(fields=["source", "-published_on"], name="article_source_newest"),
             # Genre pages and the genre filter.
             models.Index(fields=["genre", "-published_on"], name="article_genre_newest"),
         ]
