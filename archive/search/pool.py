@@ -63,7 +63,6 @@ def by_relevance(queryset, compiled: CompiledQuery) -> Pool:
     found, ids, scores = rank(_sql(matching, size + 1), compiled, size)
     if found <= size:
         return Pool(ids, complete=True, scores=scores)
-    share = max(size // 4, settings.ARTICLES_PER_PAGE)
     chosen: dict[int, None] = {}
     for tier in compiled.tiers():
         in_tier = queryset.filter(search_vector=TsQuery(tier))
@@ -71,9 +70,11 @@ def by_relevance(queryset, compiled: CompiledQuery) -> Pool:
         if tier != compiled.any and len(whole) <= size:
             chosen.update(dict.fromkeys(whole))
         else:
+            # Up to half the pool from headlines and intros, the rest the newest.
             head = in_tier.filter(head_vector=TsQuery(tier))
-            chosen.update(dict.fromkeys(_ids(head, share, NEWEST)))
-            chosen.update(dict.fromkeys(_ids(in_tier, share, NEWEST)))
+            chosen.update(dict.fromkeys(_ids(head, size // 2, NEWEST)))
+            newest = _ids(in_tier.exclude(pk__in=list(chosen)), size - len(chosen), NEWEST)
+            chosen.update(dict.fromkeys(newest))
         if len(chosen) >= size:
             break
     _, ids, scores = rank(("SELECT unnest(%s::bigint[]) AS id", [list(chosen)]), compiled)

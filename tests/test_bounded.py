@@ -1,0 +1,181 @@
+"""Pages whose cost does not grow with the archive: the search pool, its honest counts,
+bounded paging, counters kept by the database, and the cache that an edit invalidates.
+
+The pool's size is a setting; here it is made small so a handful of pieces is "more
+than fits", which is what a common word in a million pieces is.
+"""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from archive.models import Actor, Article, ArticleActor, Event, Source
+from archive.search import Browse, Filters
+from tests.factories import make_article
+
+pytestmark = pytest.mark.django_db
+
+POOL = 6
+
+
+@pytest.fixture
+def small_pool(settings):
+    settings.SEARCH_POOL_SIZE = POOL
+    settings.ARTICLES_PER_PAGE = 2
+    return POOL
+
+
+def titles(response):
+    return [article.title for article in response.context["page"].object_list]
+
+
+def many(word: str, n: int, **fields):
+    return [
+        make_article(
+            f"Een verslag over {word} en de rest, nummer {i}.",
+            title=f"Verslag {i}",
+            published_on=datetime.date(2020, 1, 1) + datetime.timedelta(days=i),
+            **fields,
+        )
+        for i in range(n)
+    ]
+
+
+def test_a_search_with_more_matches_than_the_pool_says_more_than(client, small_pool):
+    many("zeilboten", POOL + 4)
+    response = client.get(reverse("archive:browse"), {"q": "zeilboten"})
+    page = response.content.decode()
+    assert f"Meer dan {POOL} stukken" in page
+    assert "beste treffers" in page
+    assert response.context["search"].complete is False
+    assert response.context["page"].paginator.num_pages == POOL // 2
+
+
+def test_a_search_that_fits_the_pool_is_counted_exactly(client, small_pool):
+    many("kanovaarders", POOL - 1)
+    response = client.get(reverse("archive:browse"), {"q": "kanovaarders"})
+    assert f"{POOL - 1} stukken" in response.content.decode()
+    assert response.context["search"].complete is True
+
+
+def test_past_the_pool_pieces_with_every_word_still_come_first(small_pool):
+    # Many pieces with one word; the two with both words must lead the list even
+    # though the one-word matches alone overflow the pool.
+    many("zeilboten", POOL * 3)
+    both = [
+        make_article(
+            f"Zeilboten en een vuurtoren op kaart {i}.",
+            title=f"Beide {i}",
+            published_on=datetime.date(2001, 1, 1),
+        )
+        for i in range(2)
+    ]
+    search = Browse(Filters(q="zeilboten vuurtoren"))
+    assert search.complete is False
+    assert set(search.pool.ids[:2]) == {a.pk for a in both}
+
+
+def test_past_the_pool_a_headline_match_is_a_candidate_however_old(small_pool):
+    many("zeilboten", POOL * 3)
+    old = make_article(
+        "Een stuk over het water.",
+        title="Zeilboten van vroeger",
+        published_on=datetime.date(1990, 1, 1),
+    )
+    search = Browse(Filters(q="zeilboten"))
+    assert search.complete is False
+    assert old.pk in search.pool.ids[:3]
+
+
+def test_facets_are_counted_within_the_pool(client, small_pool):
+    source = Source.objects.create(name="De Waterkant", slug="de-waterkant")
+    many("zeilboten", POOL * 2, source=source)
+    response = client.get(reverse("archive:browse"), {"q": "zeilboten"})
+    facets = dict((label, n) for _, label, n in response.context["facets"]["source"])
+    assert facets["De Waterkant"] == POOL
+    assert "tellen binnen die" in response.content.decode()
+
+
+def test_browsing_everything_gives_the_archive_total_and_bounded_pages(client, small_pool):
+    many("zeilboten", POOL * 2)
+    response = client.get(reverse("archive:browse"))
+    total = Article.objects.count()
+    assert f"{total} stukken" in response.content.decode()
+    assert response.context["page"].paginator.num_pages == POOL // 2
+    last = client.get(reverse("archive:browse"), {"pagina": 999})
+    assert titles(last) == titles(client.get(reverse("archive:browse"), {"pagina": POOL // 2}))
+
+
+def test_an_edit_shows_at_once_although_the_search_was_cached(client):
+    first = client.get(reverse("archive:browse"), {"q": "walvisvaart"})
+    assert titles(first) == []
+    make_article("De walvisvaart van weleer.", title="Walvissen")
+    again = client.get(reverse("archive:browse"), {"q": "walvisvaart"})
+    assert titles(again) == ["Walvissen"]
+
+
+def test_a_repeated_search_is_served_from_the_cache(client, django_assert_max_num_queries):
+    client.get(reverse("archive:browse"), {"q": "Poetin Prigozjin"})
+    # Warm: no pool, rank or facet statement; only the page's rows, their authors and
+    # snippets, plus compiling the query.
+    with django_assert_max_num_queries(4):
+        response = client.get(reverse("archive:browse"), {"q": "Poetin Prigozjin"})
+    assert titles(response)
+
+
+def test_actor_and_event_counts_follow_every_link_change():
+    actor = Actor.objects.create(name="Kapitein Zeehond", slug="kapitein-zeehond")
+    event = Event.objects.create(
+        name="Grote storm", slug="grote-storm", start_date=datetime.date(2020, 1, 1)
+    )
+    pieces = many("stormvloed", 3)
+    ArticleActor.objects.bulk_create(
+        [ArticleActor(article=p, actor=actor, confirmed=i == 0) for i, p in enumerate(pieces)]
+    )
+    event.article_links.create(article=pieces[0])
+    actor.refresh_from_db()
+    event.refresh_from_db()
+    assert (actor.piece_count, actor.suggested_count) == (3, 2)
+    assert (event.piece_count, event.suggested_count) == (1, 1)
+
+    ArticleActor.objects.filter(actor=actor).update(confirmed=True)
+    actor.refresh_from_db()
+    assert (actor.piece_count, actor.suggested_count) == (3, 0)
+
+    pieces[1].delete()
+    event.article_links.all().delete()
+    actor.refresh_from_db()
+    event.refresh_from_db()
+    assert (actor.piece_count, actor.suggested_count) == (2, 0)
+    assert (event.piece_count, event.suggested_count) == (0, 0)
+
+
+def test_actor_page_takes_its_count_from_the_counter(client, django_assert_max_num_queries):
+    actor = Actor.objects.get(slug="vladimir-poetin")
+    real = ArticleActor.objects.filter(actor=actor).count()
+    response = client.get(actor.get_absolute_url())
+    assert f'Stukken over {actor} <span class="n">({real}' in response.content.decode()
+
+
+def test_a_source_with_more_pieces_than_can_be_paged_says_more_than(client, small_pool):
+    source = Source.objects.create(name="De Waterkant", slug="de-waterkant")
+    many("zeilboten", POOL + 3, source=source)
+    response = client.get(source.get_absolute_url())
+    page = response.content.decode()
+    assert f"meer dan {POOL}" in page
+    assert response.context["page"].paginator.num_pages == POOL // 2
+
+
+def test_sitemap_pages_are_ranges_of_ids(client, settings):
+    from archive.sitemaps import ArticleSitemap
+
+    many("zeilboten", 5)
+    top = Article.objects.order_by("-id").first()
+    index = client.get(reverse("archive:sitemap")).content.decode()
+    assert "sitemap-stukken.xml" in index
+    first = client.get(reverse("archive:sitemap_section", args=["stukken"])).content.decode()
+    assert top.get_absolute_url() in first
+    assert ArticleSitemap().paginator.num_pages == -(-top.pk // ArticleSitemap.limit)
+    missing = client.get(reverse("archive:sitemap_section", args=["stukken"]), {"p": 999})
+    assert missing.status_code == 404
