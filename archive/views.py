@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.functional import SimpleLazyObject
 
 from archive.charts import coverage_chart
 from archive.forms import BrowseForm
@@ -165,13 +166,20 @@ def genre_detail(request, genre):
 
 
 def actor_index(request):
-    actors = Actor.objects.with_piece_counts().order_by("name")
-    groups = {kind: [] for kind in Actor.Kind}
-    for actor in actors:
-        groups.setdefault(actor.kind, []).append(actor)
-    labels = dict(Actor.Kind.choices)
-    kinds = [(labels.get(kind, kind), members) for kind, members in groups.items() if members]
-    return render(request, "archive/actor_index.html", {"kinds": kinds})
+    def kinds():
+        groups = {kind: [] for kind in Actor.Kind}
+        for actor in Actor.objects.with_piece_counts().order_by("name"):
+            groups.setdefault(actor.kind, []).append(actor)
+        labels = dict(Actor.Kind.choices)
+        return [(labels.get(kind, kind), members) for kind, members in groups.items() if members]
+
+    # Thousands of actors: the list is rendered once per change of the archive (the
+    # template caches it under the generation) and only then are they fetched.
+    return render(
+        request,
+        "archive/actor_index.html",
+        {"kinds": SimpleLazyObject(kinds), "generation": catalogue.generation()},
+    )
 
 
 def event_index(request):

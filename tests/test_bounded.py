@@ -179,3 +179,12 @@ def test_sitemap_pages_are_ranges_of_ids(client, settings):
     assert ArticleSitemap().paginator.num_pages == -(-top.pk // ArticleSitemap.limit)
     missing = client.get(reverse("archive:sitemap_section", args=["stukken"]), {"p": 999})
     assert missing.status_code == 404
+
+
+def test_actor_index_is_rendered_once_per_change(client, django_assert_num_queries):
+    client.get(reverse("archive:actors"))
+    with django_assert_num_queries(0):
+        again = client.get(reverse("archive:actors"))
+    assert "Vladimir Poetin" in again.content.decode()
+    Actor.objects.create(name="Kapitein Zeehond", slug="kapitein-zeehond")
+    assert "Kapitein Zeehond" in client.get(reverse("archive:actors")).content.decode()
