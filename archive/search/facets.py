@@ -9,38 +9,42 @@ from django.db import connection
 
 FACET_SIZE = 12
 
-# One statement for all six facets: each branch groups the pool's links or rows and
-# keeps its largest values. Years are kept whole (newest first), never cut.
+# One statement for all six facets: the pool's own rows are read once for source,
+# genre and year (grouping sets), each link table once; every branch keeps its largest
+# values. Years are kept whole (newest first), never cut.
 _SQL = """
-WITH pool AS (SELECT unnest(%(ids)s::bigint[]) AS id)
+WITH pool AS MATERIALIZED (SELECT DISTINCT unnest(%(ids)s::bigint[]) AS id),
+pieces AS MATERIALIZED (
+    SELECT p.source_id, p.genre, CAST(extract(year FROM p.published_on) AS int) AS y
+    FROM archive_article p JOIN pool USING (id)
+),
+own AS (
+    SELECT source_id, genre, y, count(*) AS n FROM pieces
+    GROUP BY GROUPING SETS ((source_id), (genre), (y))
+)
 (SELECT 'actor', a.slug, a.name, count(*) AS n
-   FROM archive_articleactor l JOIN archive_actor a ON a.id = l.actor_id
-  WHERE l.article_id IN (SELECT id FROM pool)
+   FROM pool JOIN archive_articleactor l ON l.article_id = pool.id
+   JOIN archive_actor a ON a.id = l.actor_id
   GROUP BY a.slug, a.name ORDER BY n DESC, a.name LIMIT %(size)s)
 UNION ALL
 (SELECT 'event', e.slug, e.name, count(*) AS n
-   FROM archive_articleevent l JOIN archive_event e ON e.id = l.event_id
-  WHERE l.article_id IN (SELECT id FROM pool)
+   FROM pool JOIN archive_articleevent l ON l.article_id = pool.id
+   JOIN archive_event e ON e.id = l.event_id
   GROUP BY e.slug, e.name ORDER BY n DESC, e.name LIMIT %(size)s)
 UNION ALL
-(SELECT 'source', s.slug, s.name, count(*) AS n
-   FROM archive_article p JOIN archive_source s ON s.id = p.source_id
-  WHERE p.id IN (SELECT id FROM pool)
-  GROUP BY s.slug, s.name ORDER BY n DESC, s.name LIMIT %(size)s)
-UNION ALL
 (SELECT 'author', au.slug, au.name, count(*) AS n
-   FROM archive_article_authors l JOIN archive_author au ON au.id = l.author_id
-  WHERE l.article_id IN (SELECT id FROM pool)
+   FROM pool JOIN archive_article_authors l ON l.article_id = pool.id
+   JOIN archive_author au ON au.id = l.author_id
   GROUP BY au.slug, au.name ORDER BY n DESC, au.name LIMIT %(size)s)
 UNION ALL
-(SELECT 'genre', p.genre, p.genre, count(*) AS n
-   FROM archive_article p WHERE p.id IN (SELECT id FROM pool)
-  GROUP BY p.genre ORDER BY n DESC, p.genre LIMIT %(size)s)
+(SELECT 'source', s.slug, s.name, own.n
+   FROM own JOIN archive_source s ON s.id = own.source_id
+  ORDER BY own.n DESC, s.name LIMIT %(size)s)
 UNION ALL
-(SELECT 'year', y::text, y::text, count(*) AS n
-   FROM archive_article p, CAST(extract(year FROM p.published_on) AS int) AS y
-  WHERE p.id IN (SELECT id FROM pool)
-  GROUP BY y ORDER BY y DESC)
+(SELECT 'genre', genre, genre, n FROM own WHERE genre IS NOT NULL
+  ORDER BY n DESC, genre LIMIT %(size)s)
+UNION ALL
+(SELECT 'year', y::text, y::text, n FROM own WHERE y IS NOT NULL ORDER BY y DESC)
 """
 
 FACETS = ("actor", "event", "source", "author", "genre", "year")

@@ -10,7 +10,7 @@ through the indexes without visiting every match:
   reader's words come first and one misremembered word never empties the list;
 - a tier that fits in the pool enters whole; a tier that does not enters with its
   pieces naming the words in headline or intro (head_vector: small, never TOASTed)
-  and its newest pieces (the date index).
+  and then its pieces in the order the index gives them, up to the pool's size.
 
 Then the candidates are ranked exactly: ten points per group matched, one more when it
 matched exactly (not as part of a compound), ts_rank over the whole text breaks ties.
@@ -66,15 +66,16 @@ def by_relevance(queryset, compiled: CompiledQuery) -> Pool:
     chosen: dict[int, None] = {}
     for tier in compiled.tiers():
         in_tier = queryset.filter(search_vector=TsQuery(tier))
-        whole = _ids(in_tier, size + 1) if tier != compiled.any else []
-        if tier != compiled.any and len(whole) <= size:
-            chosen.update(dict.fromkeys(whole))
-        else:
-            # Up to half the pool from headlines and intros, the rest the newest.
+        ids = _ids(in_tier, size + 1)
+        if len(ids) > size:
+            # Up to half the pool from headlines and intros, the rest as the index
+            # yields them. Unordered on purpose: "the newest matches" walks the date
+            # index reading a vector from TOAST per piece passed, five per match for
+            # a word in a fifth of the pieces, a hundred for a word in one percent.
             head = in_tier.filter(head_vector=TsQuery(tier))
-            chosen.update(dict.fromkeys(_ids(head, size // 2, NEWEST)))
-            newest = _ids(in_tier.exclude(pk__in=list(chosen)), size - len(chosen), NEWEST)
-            chosen.update(dict.fromkeys(newest))
+            chosen.update(dict.fromkeys(_ids(head, size // 2)))
+            ids = [pk for pk in ids if pk not in chosen][: max(0, size - len(chosen))]
+        chosen.update(dict.fromkeys(ids))
         if len(chosen) >= size:
             break
     _, ids, scores = rank(("SELECT unnest(%s::bigint[]) AS id", [list(chosen)]), compiled)

@@ -100,7 +100,7 @@ class CompiledQuery:
         config = settings.SEARCH_CONFIG
         selects, params = [], []
         for group in parsed.groups:
-            terms = [t for term in group for t in aliases.expand(term)]
+            terms = _without_implied([t for term in group for t in aliases.expand(term)])
             exact = [_exact_sql(t, config) for t in terms]
             prefixes = [p for p in (_prefix(t) for t in terms) if p]
             selects.append(" || ".join(sql for sql, _ in exact))
@@ -144,6 +144,14 @@ class CompiledQuery:
         """Ever looser: all groups, all but one, any; duplicates left out."""
         tiers = [self.all, self.all_but_one, self.any]
         return [t for i, t in enumerate(tiers) if t and t not in tiers[:i]]
+
+
+def _without_implied(terms: list[Term]) -> list[Term]:
+    """Leave out a phrase that one of the single words already finds: "Vladimir Poetin"
+    beside "Poetin" adds no piece, and a phrase makes PostgreSQL check word positions
+    in every candidate's vector."""
+    words = {fold(t.text) for t in terms if not t.is_phrase}
+    return [t for t in terms if not t.is_phrase or not words & {fold(w) for w in t.words}]
 
 
 def _exact_sql(term: Term, config: str) -> tuple[str, list[str]]:
