@@ -128,6 +128,9 @@ ARTICLES_PER_PAGE = env_int("ARTICLES_PER_PAGE", 20)
 # The most pieces one result list is drawn from (archive/search/pool.py): counts and
 # facets are exact up to here, "meer dan" past it; 50 pages of 20.
 SEARCH_POOL_SIZE = env_int("SEARCH_POOL_SIZE", 1000)
+# Past the pool's size, facets are counted over its first so many pieces (a labelled
+# sample), not all of it: each piece counted costs a few index probes.
+SEARCH_FACET_SAMPLE = env_int("SEARCH_FACET_SAMPLE", 300)
 
 # Shared by every worker, so an editor's change invalidates what all of them cached
 # (archive/search/catalogue.py): Redis when REDIS_URL is set (needed when workers run

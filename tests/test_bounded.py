@@ -88,13 +88,14 @@ def test_past_the_pool_a_headline_match_is_a_candidate_however_old(small_pool):
     assert old.pk in search.pool.ids[:3]
 
 
-def test_facets_are_counted_within_the_pool(client, small_pool):
+def test_facets_are_counted_within_a_labelled_sample(client, small_pool, settings):
+    settings.SEARCH_FACET_SAMPLE = 4
     source = Source.objects.create(name="De Waterkant", slug="de-waterkant")
     many("zeilboten", POOL * 2, source=source)
     response = client.get(reverse("archive:browse"), {"q": "zeilboten"})
     facets = dict((label, n) for _, label, n in response.context["facets"]["source"])
-    assert facets["De Waterkant"] == POOL
-    assert "tellen binnen die" in response.content.decode()
+    assert facets["De Waterkant"] == 4
+    assert "Aantallen geteld in de 4 beste treffers" in response.content.decode()
 
 
 def test_browsing_everything_gives_the_archive_total_and_bounded_pages(client, small_pool):
