@@ -54,3 +54,38 @@ def test_env_bool_rejects_unclear_values(monkeypatch, value):
     monkeypatch.setenv("SOME_FLAG", value)
     with pytest.raises(ImproperlyConfigured, match="SOME_FLAG"):
         env_bool("SOME_FLAG")
+
+
+def _redis_answers() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def test_without_redis_the_cache_is_files_shared_by_the_workers():
+    code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    assert run_python(code).stdout.strip().endswith("FileBasedCache")
+
+
+@pytest.mark.skipif(not _redis_answers(), reason="no Redis on 127.0.0.1:6379")
+def test_with_redis_url_an_edit_in_one_process_is_seen_by_another():
+    """Two processes stand for two gunicorn workers: one bumps the archive's
+    generation, the other must see the new one, so neither serves a stale search."""
+    url = "redis://127.0.0.1:6379/15"
+    reader = (
+        "from django import setup; setup()\n"
+        "from django.conf import settings\n"
+        "from archive.search import catalogue\n"
+        "print(settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1])\n"
+        "print(catalogue.generation())\n"
+    )
+    writer = "from django import setup; setup()\nfrom archive.search import catalogue\ncatalogue.changed()"
+    before = run_python(reader, REDIS_URL=url, CACHE_PREFIX="kroniek-test").stdout.split()
+    assert before[0] == "RedisCache"
+    assert run_python(writer, REDIS_URL=url, CACHE_PREFIX="kroniek-test").returncode == 0
+    after = run_python(reader, REDIS_URL=url, CACHE_PREFIX="kroniek-test").stdout.split()
+    assert after[1] != before[1]
