@@ -189,3 +189,13 @@ def test_actor_index_is_rendered_once_per_change(client, django_assert_num_queri
     assert "Vladimir Poetin" in again.content.decode()
     Actor.objects.create(name="Kapitein Zeehond", slug="kapitein-zeehond")
     assert "Kapitein Zeehond" in client.get(reverse("archive:actors")).content.decode()
+
+
+def test_past_the_pool_a_rare_word_finds_its_piece_beside_a_common_one(small_pool):
+    # "zeilboten" overflows the pool; the one piece with "kwallenplaag" (and not the
+    # common word) must still be a candidate, ranked first among single-word matches.
+    many("zeilboten", POOL * 3)
+    rare = make_article("Een kwallenplaag op het strand.", title="Strandnieuws")
+    search = Browse(Filters(q="zeilboten kwallenplaag"))
+    assert search.complete is False
+    assert rare.pk in search.pool.ids

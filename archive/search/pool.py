@@ -8,9 +8,11 @@ through the indexes without visiting every match:
 
 - tier by tier (all groups, all groups but one, any group), so pieces with all the
   reader's words come first and one misremembered word never empties the list;
-- a tier that fits in the pool enters whole; a tier that does not enters with its
-  pieces naming the words in headline or intro (head_vector: small, never TOASTed)
-  and then its pieces in the order the index gives them, up to the pool's size.
+- each tier asked one alternative at a time (each group alone, each group left out):
+  one that fits in the pool enters whole, so a rare word's pieces are never lost
+  beside a common one; one that does not enters with its pieces naming the words in
+  headline or intro (head_vector: small, never TOASTed), then its pieces in the order
+  the index gives them, up to the pool's size.
 
 Then the candidates are ranked exactly: ten points per group matched, one more when it
 matched exactly (not as part of a compound), ts_rank over the whole text breaks ties.
@@ -65,20 +67,30 @@ def by_relevance(queryset, compiled: CompiledQuery) -> Pool:
         return Pool(ids, complete=True, scores=scores)
     chosen: dict[int, None] = {}
     for tier in compiled.tiers():
-        in_tier = queryset.filter(search_vector=TsQuery(tier))
-        ids = _ids(in_tier, size + 1)
-        if len(ids) > size:
-            # Up to half the pool from headlines and intros, the rest as the index
+        overflowing = []
+        for alternative in tier:
+            in_it = queryset.filter(search_vector=TsQuery(alternative))
+            ids = _ids(in_it, size + 1)
+            if len(ids) <= size:
+                chosen.update(dict.fromkeys(ids))
+            else:
+                overflowing.append((in_it, alternative, ids))
+        for in_it, alternative, ids in overflowing:
+            if len(chosen) >= size:
+                break
+            # Its pieces naming the words in headline or intro first, then as the index
             # yields them. Unordered on purpose: "the newest matches" walks the date
-            # index reading a vector from TOAST per piece passed, five per match for
-            # a word in a fifth of the pieces, a hundred for a word in one percent.
-            head = in_tier.filter(head_vector=TsQuery(tier))
-            chosen.update(dict.fromkeys(_ids(head, size // 2)))
-            ids = [pk for pk in ids if pk not in chosen][: max(0, size - len(chosen))]
-        chosen.update(dict.fromkeys(ids))
+            # index reading a vector from TOAST per piece passed, five per match for a
+            # word in a fifth of the pieces, a hundred for a word in one percent.
+            head = in_it.filter(head_vector=TsQuery(alternative))
+            room = size - len(chosen)
+            chosen.update(dict.fromkeys(_ids(head, max(room // 2, 1))))
+            fill = [pk for pk in ids if pk not in chosen][: max(0, size - len(chosen))]
+            chosen.update(dict.fromkeys(fill))
         if len(chosen) >= size:
             break
-    _, ids, scores = rank(("SELECT unnest(%s::bigint[]) AS id", [list(chosen)]), compiled)
+    candidates = list(chosen)[: size * 2]
+    _, ids, scores = rank(("SELECT unnest(%s::bigint[]) AS id", [candidates]), compiled)
     return Pool(ids[:size], complete=False, scores=scores)
 
 

@@ -131,19 +131,25 @@ class CompiledQuery:
     def any(self) -> str:
         return _or(g.loose for g in self.groups)
 
-    @property
-    def all_but_one(self) -> str | None:
-        n = len(self.groups)
-        if n < 3 or n > MAX_GROUPS_FOR_ALL_BUT_ONE:
-            return None
-        return _or(
-            _and(g.loose for g in others) for others in itertools.combinations(self.groups, n - 1)
-        )
+    def tiers(self) -> list[list[str]]:
+        """Ever looser, each as its alternatives: all groups; all groups but one (one
+        alternative per group left out); any group (one alternative per group).
 
-    def tiers(self) -> list[str]:
-        """Ever looser: all groups, all but one, any; duplicates left out."""
-        tiers = [self.all, self.all_but_one, self.any]
-        return [t for i, t in enumerate(tiers) if t and t not in tiers[:i]]
+        Asked one alternative at a time, a rare word's few pieces are all found even
+        when a common word beside it matches a fifth of the archive.
+        """
+        n = len(self.groups)
+        tiers = [[self.all]]
+        if 3 <= n <= MAX_GROUPS_FOR_ALL_BUT_ONE:
+            tiers.append(
+                [
+                    _and(g.loose for g in others)
+                    for others in itertools.combinations(self.groups, n - 1)
+                ]
+            )
+        if n >= 2:
+            tiers.append([g.loose for g in self.groups])
+        return tiers
 
 
 def _without_implied(terms: list[Term]) -> list[Term]:
