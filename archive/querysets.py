@@ -21,12 +21,17 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncMonth
 
 # A related piece shares an event: that is a stronger tie than one more shared actor
 # (Poetin and Rusland are in nearly every piece), so an event counts double.
 EVENT_WEIGHT = 2
 RELATED_TERMS = 32
+# Related pieces are scored among, per actor and event of the piece (at most
+# RELATED_SUBJECTS of each), its RELATED_CANDIDATES pieces added last.
+RELATED_SUBJECTS = 8
+RELATED_CANDIDATES = 100
 _LEXEME = re.compile(r"^[^\W_]+$")
 
 # Where a piece stands on an event's timeline; ordered, so the SQL can sort by it.
@@ -170,14 +175,42 @@ class ArticleQuerySet(models.QuerySet):
         not), then by similar text.
 
         Text similarity is ts_rank against the piece's own title and lead: the lexemes of
-        its stored vector with weight A or B, OR-ed together. Those are few and specific,
-        and the GIN index on search_vector finds the candidates.
+        its stored vector with weight A or B, OR-ed together, matched against other
+        pieces' headlines and intros (head_vector: small, so ranking it is cheap).
+
+        Bounded however popular its actors are: the candidates are, per actor and per
+        event, the RELATED_CANDIDATES pieces added last (straight off the link index),
+        and as many headline matches; only those are scored.
         """
+        from django.contrib.postgres.search import SearchRank
+
         from archive.models import ArticleActor, ArticleEvent
 
         actor_ids = [link.actor_id for link in article.actor_links.all()]
         event_ids = [link.event_id for link in article.event_links.all()]
         text = _text_query(getattr(article, "key_terms", None) or [])
+        parts, params = [], []
+        for table, column, ids in (
+            ("archive_articleactor", "actor_id", actor_ids),
+            ("archive_articleevent", "event_id", event_ids),
+        ):
+            for pk in ids[:RELATED_SUBJECTS]:
+                parts.append(
+                    f"(SELECT article_id FROM {table} WHERE {column} = %s "
+                    "ORDER BY article_id DESC LIMIT %s)"
+                )
+                params += [pk, RELATED_CANDIDATES]
+        if text is not None:
+            parts.append(
+                "(SELECT id FROM archive_article WHERE head_vector @@ %s::tsquery LIMIT %s)"
+            )
+            params += [text.text, RELATED_CANDIDATES]
+            similarity = SearchRank(F("head_vector"), text, normalization=Value(1))
+        else:
+            similarity = Value(0.0)
+        if not parts:
+            return self.none()
+        candidates = RawSQL(" UNION ".join(parts), params)
         shared_actors = (
             _count(ArticleActor.objects.filter(article=OuterRef("pk"), actor__in=actor_ids))
             if actor_ids
@@ -188,24 +221,8 @@ class ArticleQuerySet(models.QuerySet):
             if event_ids
             else Value(0)
         )
-        candidates = Q(pk__in=[])
-        if actor_ids:
-            candidates |= Q(
-                pk__in=ArticleActor.objects.filter(actor__in=actor_ids).values("article")
-            )
-        if event_ids:
-            candidates |= Q(
-                pk__in=ArticleEvent.objects.filter(event__in=event_ids).values("article")
-            )
-        if text is not None:
-            from django.contrib.postgres.search import SearchRank
-
-            candidates |= Q(search_vector=text)
-            similarity = SearchRank(F("search_vector"), text, normalization=Value(1))
-        else:
-            similarity = Value(0.0)
         return (
-            self.filter(candidates)
+            self.filter(pk__in=candidates)
             .exclude(pk=article.pk)
             .annotate(
                 shared_actors=shared_actors,
@@ -219,14 +236,14 @@ class ArticleQuerySet(models.QuerySet):
 
 
 def _text_query(lexemes):
-    """An OR query of already-stemmed lexemes. Named config 'simple' on purpose: the words
-    come out of the dutch_unaccent vector and must not be stemmed twice."""
-    from django.contrib.postgres.search import SearchQuery
+    """An OR query of already-stemmed lexemes, as tsquery text: they come out of the
+    dutch_unaccent vector and must not be stemmed twice."""
+    from archive.search.queries import TsQuery
 
     words = [w for w in lexemes if _LEXEME.match(w)][:RELATED_TERMS]
     if not words:
         return None
-    return SearchQuery(" | ".join(words), search_type="raw", config="simple")
+    return TsQuery(" | ".join(f"'{w}'" for w in words))
 
 
 def key_terms():
@@ -241,11 +258,13 @@ class ArticleManager(models.Manager.from_queryset(ArticleQuerySet), SlugManager)
 
 
 def newest_about(actor):
-    """Subquery: the ids of the actor's newest SEARCH_POOL_SIZE pieces."""
-    from archive.models import Article
+    """Subquery: the ids of the SEARCH_POOL_SIZE pieces about the actor added last,
+    straight off the link index (actor, article): ordering a popular actor's 200,000
+    pieces by date would join them all."""
+    from archive.models import ArticleActor
 
-    newest = Article.objects.about_actor(actor).order_by("-published_on", "-id")
-    return newest.values("pk")[: settings.SEARCH_POOL_SIZE]
+    links = ArticleActor.objects.filter(actor=actor).order_by("-article_id")
+    return links.values("article_id")[: settings.SEARCH_POOL_SIZE]
 
 
 class ActorQuerySet(models.QuerySet):
@@ -263,8 +282,8 @@ class ActorQuerySet(models.QuerySet):
 
     def appearing_with(self, actor, limit: int = 10):
         """Actors in the same pieces as `actor`, with `together`: how many pieces they
-        share, among the actor's newest SEARCH_POOL_SIZE pieces (a popular actor's
-        200,000 pieces would cost seconds to join). Filtering before annotating makes
+        share, among the SEARCH_POOL_SIZE pieces about the actor added last (a popular
+        actor's 200,000 pieces would cost seconds to join). Filtering before annotating makes
         the count the shared pieces only."""
         pieces = newest_about(actor)
         return (
@@ -288,8 +307,8 @@ class EventQuerySet(models.QuerySet):
         return self.annotate(suggested_pieces=F("suggested_count"))
 
     def for_actor(self, actor):
-        """Events the actor is involved in, and events its newest SEARCH_POOL_SIZE
-        pieces are about; latest first."""
+        """Events the actor is involved in, and events that the SEARCH_POOL_SIZE pieces
+        about it added last are about; latest first."""
         from archive.models import ArticleEvent
 
         pieces = newest_about(actor)
