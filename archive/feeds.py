@@ -24,7 +24,7 @@ FEED_SIZE = 30
 def feed_items(filters: Filters):
     """The newest pieces for these filters, with what an entry shows, in a fixed number
     of queries."""
-    browse = Browse(dataclasses.replace(filters, sort="newest"))
+    browse = Browse(dataclasses.replace(filters, sort="newest"), size=FEED_SIZE)
     # In a feed for actors or an event, pieces linked to them only by suggestion say so.
     results = browse.results.with_suggestions(actors=filters.actors, event=filters.event)
     links = Prefetch("actor_links", ArticleActor.objects.select_related("actor"))

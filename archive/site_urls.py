@@ -33,11 +33,6 @@ urlpatterns = [
         {"sitemaps": sitemaps.SITEMAPS, "sitemap_url_name": "archive:sitemap_section"},
         name="sitemap",
     ),
-    path(
-        "sitemap-<section>.xml",
-        sitemap_views.sitemap,
-        {"sitemaps": sitemaps.SITEMAPS},
-        name="sitemap_section",
-    ),
+    path("sitemap-<section>.xml", sitemaps.section, name="sitemap_section"),
     path("robots.txt", sitemaps.robots_txt, name="robots"),
 ]

@@ -112,10 +112,12 @@ def in_order(queryset, ids: list[int]) -> list:
 class Browse:
     """One browse-or-search request: results, their snippets, facets and a suggestion."""
 
-    def __init__(self, filters: Filters, queryset=None):
+    def __init__(self, filters: Filters, queryset=None, size: int | None = None):
+        """`size`: the most pieces wanted (a feed's 30), when fewer than a full pool."""
         from archive.models import Article
 
         self.filters = filters
+        self.size = size
         self.parsed = parse_query(filters.q)
         self.base = queryset if queryset is not None else Article.objects.all()
         self.compiled = CompiledQuery.build(self.parsed) if self.parsed else None
@@ -127,7 +129,7 @@ class Browse:
 
     @property
     def pool_size(self) -> int:
-        return settings.SEARCH_POOL_SIZE
+        return self.size or settings.SEARCH_POOL_SIZE
 
     @cached_property
     def pool(self) -> Pool:
@@ -135,7 +137,7 @@ class Browse:
         # admin's) may hold other rows.
         if self.base.query.where:
             return self._draw()
-        return catalogue.cached(f"pool:{self.filters.key()}", self._draw)
+        return catalogue.cached(f"pool:{self.pool_size}:{self.filters.key()}", self._draw)
 
     def _draw(self) -> Pool:
         if self.parsed.groups and not self.has_words:
@@ -145,9 +147,9 @@ class Browse:
             queryset = queryset.exclude(search_vector=TsQuery(self.compiled.excluded))
         if self.has_words:
             if self.sort == "relevance":
-                return by_relevance(queryset, self.compiled)
+                return by_relevance(queryset, self.compiled, self.pool_size)
             queryset = queryset.filter(search_vector=TsQuery(self.compiled.any))
-        return by_date(queryset, oldest=self.sort == "oldest")
+        return by_date(queryset, oldest=self.sort == "oldest", size=self.pool_size)
 
     @property
     def count(self) -> int:

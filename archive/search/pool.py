@@ -51,15 +51,15 @@ NEWEST = ("-published_on", "-id")
 OLDEST = ("published_on", "id")
 
 
-def by_date(queryset, oldest: bool = False) -> Pool:
-    """Newest (or oldest) first: the first POOL_SIZE pieces straight off the date index."""
-    size = pool_size()
+def by_date(queryset, oldest: bool = False, size: int | None = None) -> Pool:
+    """Newest (or oldest) first: the first `size` pieces straight off the date index."""
+    size = size or pool_size()
     ids = _ids(queryset, size + 1, OLDEST if oldest else NEWEST)
     return Pool(ids[:size], complete=len(ids) <= size)
 
 
-def by_relevance(queryset, compiled: CompiledQuery) -> Pool:
-    size = pool_size()
+def by_relevance(queryset, compiled: CompiledQuery, size: int | None = None) -> Pool:
+    size = size or pool_size()
     matching = queryset.filter(search_vector=TsQuery(compiled.any))
     # The common case in one statement: at most `size` matches, all ranked.
     found, ids, scores = rank(_sql(matching, size + 1), compiled, size)
