@@ -199,3 +199,16 @@ def test_past_the_pool_a_rare_word_finds_its_piece_beside_a_common_one(small_poo
     search = Browse(Filters(q="zeilboten kwallenplaag"))
     assert search.complete is False
     assert rare.pk in search.pool.ids
+
+
+def test_a_popular_subject_filters_the_same_either_way(client, monkeypatch):
+    """Above MANY_LINKS the actor filter looks each piece up instead of gathering the
+    links: the pieces found must be the same."""
+    from archive.search import browse
+
+    params = {"q": "Poetin", "actor": "vladimir-poetin", "event": "wagner-muiterij"}
+    gathered = titles(client.get(reverse("archive:browse"), params))
+    monkeypatch.setattr(browse, "MANY_LINKS", 0)
+    Actor.objects.get(slug="vladimir-poetin").save()  # a change: no cached pool reused
+    looked_up = titles(client.get(reverse("archive:browse"), params))
+    assert gathered and looked_up == gathered

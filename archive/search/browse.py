@@ -15,7 +15,8 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 
 from archive.search import catalogue
 from archive.search.facets import facet_counts
@@ -83,17 +84,37 @@ def overlapping(queryset, start: datetime.date | None, end: datetime.date | None
     return queryset
 
 
-def narrowed(queryset, filters: Filters):
-    from archive.models import ArticleActor, ArticleEvent
+# Above this many pieces, a subject's filter is asked piece by piece (see linked_to).
+MANY_LINKS = 5000
 
+
+def linked_to(queryset, table: str, column: str, subject):
+    """Pieces linked to an actor or event, the plan chosen by how many there are (the
+    counter columns know): a few thousand are gathered once (a hashed IN); for a
+    popular subject, 200,000 links hashed would cost more than the whole page, so each
+    candidate piece is looked up in the link index instead, and a capped query stops
+    after its first thousand hits. OFFSET 0 keeps PostgreSQL from turning the lookup
+    back into a join of all the links."""
+    if subject.piece_count <= MANY_LINKS:
+        model = {"archive_articleactor": "ArticleActor", "archive_articleevent": "ArticleEvent"}
+        from django.apps import apps
+
+        links = apps.get_model("archive", model[table]).objects.filter(**{column: subject.pk})
+        return queryset.filter(pk__in=links.values("article_id"))
+    lookup = RawSQL(
+        f"EXISTS (SELECT 1 FROM {table} link WHERE link.article_id = archive_article.id "
+        f"AND link.{column} = %s OFFSET 0)",
+        [subject.pk],
+        output_field=BooleanField(),
+    )
+    return queryset.filter(lookup)
+
+
+def narrowed(queryset, filters: Filters):
     for actor in filters.actors:
-        queryset = queryset.filter(
-            pk__in=ArticleActor.objects.filter(actor=actor).values("article")
-        )
+        queryset = linked_to(queryset, "archive_articleactor", "actor_id", actor)
     if filters.event:
-        queryset = queryset.filter(
-            pk__in=ArticleEvent.objects.filter(event=filters.event).values("article")
-        )
+        queryset = linked_to(queryset, "archive_articleevent", "event_id", filters.event)
     if filters.source:
         queryset = queryset.filter(source=filters.source)
     if filters.author:
