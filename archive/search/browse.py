@@ -168,7 +168,14 @@ class Browse:
             queryset = queryset.exclude(search_vector=TsQuery(self.compiled.excluded))
         if self.has_words:
             if self.sort == "relevance":
-                return by_relevance(queryset, self.compiled, self.pool_size)
+                return by_relevance(
+                    queryset,
+                    self.compiled,
+                    self.pool_size,
+                    narrowed=bool(
+                        self.filters.narrows or self.base.query.where or self.compiled.excluded
+                    ),
+                )
             queryset = queryset.filter(search_vector=TsQuery(self.compiled.any))
         return by_date(queryset, oldest=self.sort == "oldest", size=self.pool_size)
 

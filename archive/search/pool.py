@@ -58,45 +58,83 @@ def by_date(queryset, oldest: bool = False, size: int | None = None) -> Pool:
     return Pool(ids[:size], complete=len(ids) <= size)
 
 
-def by_relevance(queryset, compiled: CompiledQuery, size: int | None = None) -> Pool:
+def by_relevance(
+    queryset, compiled: CompiledQuery, size: int | None = None, narrowed: bool = True
+) -> Pool:
+    """`narrowed`: whether filters beyond the words apply; the statistics' estimates
+    know only the words, so they are trusted only when none do."""
     size = size or pool_size()
+
+    def surely_more(expected: float) -> bool:
+        return not narrowed and expected > SURELY_MORE * size
+
     matching = queryset.filter(search_vector=TsQuery(compiled.any))
-    # The common case in one statement: at most `size` matches, all ranked.
-    found, ids, scores = rank(_sql(matching, size + 1), compiled, size)
-    if found <= size:
-        return Pool(ids, complete=True, scores=scores)
-    chosen: dict[int, None] = {}
-    for tier in compiled.tiers():
+    if not surely_more(compiled.expected_any):
+        # The common case in one statement: at most `size` matches, all ranked.
+        found, ids, scores = rank(_sql(matching, size + 1), compiled, size)
+        if found <= size:
+            return Pool(ids, complete=True, scores=scores)
+    chosen: dict[int, tuple[int, bool]] = {}  # id -> (tier, ranked on its whole text)
+
+    def add(ids, level, whole):
+        for pk in ids:
+            chosen.setdefault(pk, (level, whole))
+
+    for level, tier in enumerate(compiled.tiers()):
         overflowing = []
-        for alternative in tier:
+        for alternative, expected in tier:
             in_it = queryset.filter(search_vector=TsQuery(alternative))
-            ids = _ids(in_it, size + 1)
-            if len(ids) <= size:
-                chosen.update(dict.fromkeys(ids))
+            ids = [] if surely_more(expected) else _ids(in_it, size + 1)
+            if ids and len(ids) <= size:
+                add(ids, level, whole=True)
+            elif not ids and not surely_more(expected):
+                continue  # no piece at all
             else:
                 overflowing.append((in_it, alternative, ids))
         for in_it, alternative, ids in overflowing:
-            if len(chosen) >= size:
+            room = size - len(chosen)
+            if room <= 0:
                 break
             # Its pieces naming the words in headline or intro first, then as the index
-            # yields them. Unordered on purpose: "the newest matches" walks the date
-            # index reading a vector from TOAST per piece passed, five per match for a
-            # word in a fifth of the pieces, a hundred for a word in one percent.
-            head = in_it.filter(head_vector=TsQuery(alternative))
+            # or the table yields them. Unordered on purpose: "the newest matches" walks
+            # the date index reading a vector from TOAST per piece passed, five per
+            # match for a word in a fifth of the pieces, a hundred for one in a hundred.
+            # Headline and intro are part of the whole text, so a head match is a
+            # match: not asking the whole text too keeps its vector out of TOAST.
+            head = queryset.filter(head_vector=TsQuery(alternative))
+            add(_ids(head, max(room // 2, 1)), level, whole=False)
             room = size - len(chosen)
-            chosen.update(dict.fromkeys(_ids(head, max(room // 2, 1))))
-            fill = [pk for pk in ids if pk not in chosen][: max(0, size - len(chosen))]
-            chosen.update(dict.fromkeys(fill))
+            if room > 0:
+                # A few more than the room: some are head matches already.
+                add(ids or _ids(in_it, room + room // 4), level, whole=False)
         if len(chosen) >= size:
             break
-    candidates = list(chosen)[: size * 2]
-    _, ids, scores = rank(("SELECT unnest(%s::bigint[]) AS id", [candidates]), compiled)
+    ids, scores = rank_candidates(chosen, compiled)
     return Pool(ids[:size], complete=False, scores=scores)
+
+
+# A capped count is skipped when the statistics expect this many times the pool: a
+# word in a fifth of a million pieces would cost thousands of vectors read to count to
+# a thousand. The margin absorbs the estimate's error (words are taken as independent).
+SURELY_MORE = 20
 
 
 def _sql(queryset, limit: int) -> tuple[str, tuple]:
     """The ids of `queryset`, unordered, at most `limit`, as SQL to embed."""
     return queryset.order_by().values("pk")[:limit].query.sql_with_params()
+
+
+def _coverage(compiled: CompiledQuery, vector: str) -> tuple[str, list[str]]:
+    """SQL for ten points per group the vector matches, one more per group matched
+    exactly (not as the start of a compound), and its params."""
+    scores, params = [], []
+    for group in compiled.groups:
+        scores.append(f"({vector} @@ %s::tsquery)::int * 10")
+        params.append(group.loose)
+        if group.exact:  # empty when the words are stop words, matched as prefixes only
+            scores.append(f"({vector} @@ %s::tsquery)::int")
+            params.append(group.exact)
+    return " + ".join(scores), params
 
 
 def rank(candidates, compiled: CompiledQuery, cap: int | None = None):
@@ -107,13 +145,7 @@ def rank(candidates, compiled: CompiledQuery, cap: int | None = None):
     from TOAST once (the CTE holds it unpacked), not once per group.
     """
     candidates_sql, candidates_params = candidates
-    scores, params = [], []
-    for group in compiled.groups:
-        scores.append("(v @@ %s::tsquery)::int * 10")
-        params.append(group.loose)
-        if group.exact:  # empty when the words are stop words, matched as prefixes only
-            scores.append("(v @@ %s::tsquery)::int")
-            params.append(group.exact)
+    coverage, params = _coverage(compiled, "v")
     sql = f"""
         WITH m AS MATERIALIZED ({candidates_sql}),
         found AS (SELECT count(*) AS n FROM m),
@@ -123,7 +155,7 @@ def rank(candidates, compiled: CompiledQuery, cap: int | None = None):
             WHERE id IN (SELECT * FROM m) AND (SELECT n FROM found) <= %s
         ),
         scored AS (
-            SELECT id, published_on, {" + ".join(scores)} AS coverage,
+            SELECT id, published_on, {coverage} AS coverage,
                    ts_rank(v, %s::tsquery, 1) AS rank
             FROM c
         )
@@ -138,3 +170,41 @@ def rank(candidates, compiled: CompiledQuery, cap: int | None = None):
         rows = cursor.fetchall()
     ranked = [(pk, float(score)) for _, pk, score in rows if pk is not None]
     return rows[0][0], [pk for pk, _ in ranked], dict(ranked)
+
+
+def rank_candidates(chosen: dict[int, tuple[int, bool]], compiled: CompiledQuery):
+    """(ids best first, scores) for candidates found tier by tier: stricter tiers first;
+    within a tier, candidates from an alternative that fitted whole are scored on their
+    whole text (as `rank` does), the others on headline and intro only, which is read
+    from the row itself, never from TOAST."""
+    if not chosen:
+        return [], {}
+    ids = list(chosen)
+    levels = [chosen[pk][0] for pk in ids]
+    whole = [chosen[pk][1] for pk in ids]
+    coverage, params = _coverage(compiled, "v")
+    tiers = len(compiled.tiers())
+    sql = f"""
+        WITH cand AS (
+            SELECT * FROM unnest(%s::bigint[], %s::int[], %s::bool[]) AS c(id, level, whole)
+        ),
+        c AS MATERIALIZED (
+            SELECT a.id, a.published_on, cand.level,
+                   CASE WHEN cand.whole THEN a.search_vector || ''::tsvector END AS v,
+                   a.head_vector
+            FROM cand JOIN archive_article a USING (id)
+        ),
+        scored AS (
+            SELECT id, published_on, level,
+                   CASE WHEN v IS NULL THEN 0 ELSE {coverage} END AS coverage,
+                   CASE WHEN v IS NULL THEN ts_rank(head_vector, %s::tsquery, 1)
+                        ELSE ts_rank(v, %s::tsquery, 1) END AS rank
+            FROM c
+        )
+        SELECT id, (%s - level) * 100 + coverage + rank FROM scored
+        ORDER BY level, coverage DESC, rank DESC, published_on DESC, id DESC
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids, levels, whole, *params, compiled.any, compiled.any, tiers])
+        rows = cursor.fetchall()
+    return [pk for pk, _ in rows], {pk: float(score) for pk, score in rows}

@@ -84,6 +84,7 @@ def _and(parts):
 class Group:
     exact: str  # the words (and their aliases) as they are, stemmed
     loose: str  # ... or as the start of a compound
+    share: float = 0.0  # the share of pieces the planner's statistics expect to match
 
 
 @dataclass
@@ -93,6 +94,7 @@ class CompiledQuery:
 
     groups: list[Group]
     excluded: str
+    pieces: float = 0.0  # how many pieces the archive holds, by the planner's statistics
 
     @classmethod
     def build(cls, parsed: ParsedQuery, aliases: AliasIndex | None = None):
@@ -107,17 +109,49 @@ class CompiledQuery:
             params += [p for _, ps in exact for p in ps]
             selects.append(" || ".join(["to_tsquery('simple', %s)"] * len(prefixes)) or "''")
             params += prefixes
+            # The planner's own statistics: the share of pieces holding each lexeme,
+            # for the most common ones (a rare word is not listed, and counts as 0).
+            selects.append(
+                "SELECT coalesce(sum(f), 0) FROM stats, unnest(stats.elems, stats.freqs) "
+                "AS e(lexeme, f) WHERE lexeme = ANY(tsvector_to_array("
+                "to_tsvector(%s::regconfig, %s))) OR lexeme LIKE ANY(%s::text[])"
+            )
+            params += [config, " ".join(t.text for t in terms)]
+            params.append([p.removesuffix(":*") + "%" for p in prefixes])
         excluded = [_exact_sql(t, config) for t in parsed.excluded]
         selects.append(" || ".join(sql for sql, _ in excluded) or "''")
         params += [p for _, ps in excluded for p in ps]
         with connection.cursor() as cursor:
-            cursor.execute("SELECT " + ", ".join(f"({sql})::text" for sql in selects), params)
-            texts = cursor.fetchone()
+            cursor.execute(
+                _STATS
+                + "SELECT "
+                + ", ".join(f"({sql})::text" for sql in selects)
+                + ", (SELECT reltuples FROM pg_class WHERE oid = 'archive_article'::regclass)",
+                params,
+            )
+            *texts, excluded_text, pieces = cursor.fetchone()
         groups = []
-        for exact, prefix in zip(texts[:-1:2], texts[1:-1:2], strict=True):
+        for exact, prefix, share in zip(texts[::3], texts[1::3], texts[2::3], strict=True):
             if exact or prefix:
-                groups.append(Group(exact=exact, loose=_or([exact, prefix])))
-        return cls(groups, texts[-1])
+                groups.append(
+                    Group(exact=exact, loose=_or([exact, prefix]), share=min(float(share), 1))
+                )
+        return cls(groups, excluded_text, max(float(pieces or 0), 0))
+
+    def expected(self, groups) -> float:
+        """How many pieces match all these groups, by the statistics, taking words as
+        independent: an estimate, used only to skip counting what is surely large."""
+        share = 1.0
+        for group in groups:
+            share *= group.share
+        return share * self.pieces
+
+    @property
+    def expected_any(self) -> float:
+        miss = 1.0
+        for group in self.groups:
+            miss *= 1 - group.share
+        return (1 - miss) * self.pieces
 
     @property
     def has_words(self) -> bool:
@@ -131,25 +165,36 @@ class CompiledQuery:
     def any(self) -> str:
         return _or(g.loose for g in self.groups)
 
-    def tiers(self) -> list[list[str]]:
-        """Ever looser, each as its alternatives: all groups; all groups but one (one
-        alternative per group left out); any group (one alternative per group).
+    def tiers(self) -> list[list[tuple[str, float]]]:
+        """Ever looser, each as its alternatives (tsquery text, expected pieces): all
+        groups; all groups but one (one alternative per group left out); any group (one
+        alternative per group).
 
         Asked one alternative at a time, a rare word's few pieces are all found even
         when a common word beside it matches a fifth of the archive.
         """
         n = len(self.groups)
-        tiers = [[self.all]]
+        tiers = [[(self.all, self.expected(self.groups))]]
         if 3 <= n <= MAX_GROUPS_FOR_ALL_BUT_ONE:
             tiers.append(
                 [
-                    _and(g.loose for g in others)
+                    (_and(g.loose for g in others), self.expected(others))
                     for others in itertools.combinations(self.groups, n - 1)
                 ]
             )
         if n >= 2:
-            tiers.append([g.loose for g in self.groups])
+            tiers.append([(g.loose, self.expected([g])) for g in self.groups])
         return tiers
+
+
+_STATS = """
+    WITH stats AS (
+        SELECT most_common_elems::text::text[] AS elems, most_common_elem_freqs AS freqs
+        FROM pg_stats
+        WHERE schemaname = current_schema() AND tablename = 'archive_article'
+          AND attname = 'search_vector'
+    )
+"""
 
 
 def _without_implied(terms: list[Term]) -> list[Term]:
