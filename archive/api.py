@@ -3,14 +3,16 @@ a CSV export of a result list. Same parameters and the same search as the browse
 no framework beyond JsonResponse."""
 
 import csv
+from collections import defaultdict
 
 from django.db.models import Prefetch
 from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
 from django.utils.html import escape
 from django.utils.text import Truncator
 
 from archive.forms import BrowseForm
-from archive.models import Article, ArticleActor, ArticleEvent, DatePrecision
+from archive.models import Article, ArticleActor, ArticleEvent, DatePrecision, Genre
 from archive.search import MAX_QUERY_LENGTH, Browse
 from archive.templatetags.kroniek import precise_date
 
@@ -142,30 +144,45 @@ def safe_cell(value) -> str:
 
 
 def export_csv(request):
-    """/zoeken/export.csv: the result list (at most EXPORT_LIMIT rows) for a spreadsheet."""
+    """/zoeken/export.csv: the result list (at most EXPORT_LIMIT rows) for a spreadsheet.
+
+    Plain rows, not model instances: a thousand pieces with their authors and actors
+    as objects cost most of a second of Python; as tuples, a tenth of that.
+    """
     _, search = _search(request)
-    articles = search.results.prefetch_related(
-        Prefetch("actor_links", ArticleActor.objects.select_related("actor"))
-    )[:EXPORT_LIMIT]
+    rows = list(
+        search.results.values_list(
+            "pk", "slug", "title", "published_on", "date_precision", "genre", "source__name"
+        )[:EXPORT_LIMIT]
+    )
+    ids = [row[0] for row in rows]
+    authors, actors = defaultdict(list), defaultdict(list)
+    through = Article.authors.through.objects.filter(article_id__in=ids)
+    for pk, name in through.order_by("author__name").values_list("article_id", "author__name"):
+        authors[pk].append(name)
+    links = ArticleActor.objects.filter(article_id__in=ids).order_by("-mentions", "actor__name")
+    for pk, name, confirmed in links.values_list("article_id", "actor__name", "confirmed"):
+        actors[pk].append(link_name(name, confirmed))
+
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="kroniek-zoekresultaten.csv"'
     # The byte order mark tells Excel the file is UTF-8 (Путин, ë, curly quotes).
     response.write("\ufeff")
     writer = csv.writer(response)
     writer.writerow(["titel", "datum", "precisie", "genre", "bron", "auteurs", "actoren", "url"])
-    precision = dict(DatePrecision.choices)
-    for article in articles:
+    precision, genres = dict(DatePrecision.choices), dict(Genre.choices)
+    # One reverse() for all rows: the slug is the only part that differs.
+    url = request.build_absolute_uri(reverse("archive:article", kwargs={"slug": "-"}))
+    for pk, slug, title, published_on, date_precision, genre, source in rows:
         row = [
-            article.title,
-            article.published_on.isoformat(),
-            precision[article.date_precision],
-            article.get_genre_display(),
-            article.source.name if article.source else "",
-            "; ".join(author.name for author in article.authors.all()),
-            "; ".join(
-                link_name(link.actor.name, link.confirmed) for link in article.actor_links.all()
-            ),
-            request.build_absolute_uri(article.get_absolute_url()),
+            title,
+            published_on.isoformat(),
+            precision[date_precision],
+            genres.get(genre, genre),
+            source or "",
+            "; ".join(authors[pk]),
+            "; ".join(actors[pk]),
+            url.replace("/-/", f"/{slug}/"),
         ]
         writer.writerow([safe_cell(cell) for cell in row])
     return response

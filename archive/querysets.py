@@ -254,7 +254,11 @@ def key_terms():
 
 
 class ArticleManager(models.Manager.from_queryset(ArticleQuerySet), SlugManager):
-    pass
+    def get_queryset(self):
+        # The search vectors serve SQL only. Fetched with every piece, each would be read
+        # from TOAST and sent as text (kilobytes a piece): a list of a thousand pieces
+        # carried megabytes nobody reads.
+        return super().get_queryset().defer("search_vector", "head_vector")
 
 
 def newest_about(actor):

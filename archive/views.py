@@ -21,6 +21,7 @@ from archive.models import (
 from archive.pagination import page_of
 from archive.querysets import AFTER, BEFORE, DURING, key_terms
 from archive.search import Browse, catalogue
+from archive.search.browse import in_order
 from archive.search.catalogue import archive_total
 
 PHASES = {
@@ -124,12 +125,18 @@ def event_detail(request, slug):
         Event.objects.prefetch_related("actors").with_suggested_counts(), slug=slug
     )
     articles = Article.objects.about_event(event)
-    page = _page(
-        request,
-        articles.along_timeline(event).with_suggestions(event=event).for_listing(),
-        event.piece_count,
-    )
-    counts = catalogue.cached(f"timeline:{event.pk}", lambda: articles.timeline_counts(event))
+    timeline = articles.along_timeline(event)
+
+    def ordered():
+        # The timeline's order needs every piece of the event sorted (a big event has
+        # tens of thousands): done once per change of the archive, for the first pages.
+        ids = timeline.values_list("pk", flat=True)[: settings.SEARCH_POOL_SIZE]
+        return list(ids), articles.timeline_counts(event)
+
+    ids, counts = catalogue.cached(f"timeline:{event.pk}", ordered)
+    page = page_of(ids, request.GET.get("pagina"), event.piece_count)
+    listing = timeline.with_suggestions(event=event).for_listing()
+    page.object_list = in_order(listing, list(page.object_list))
     return render(
         request,
         "archive/event.html",
