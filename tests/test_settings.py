@@ -83,7 +83,11 @@ def test_with_redis_url_an_edit_in_one_process_is_seen_by_another():
         "print(settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1])\n"
         "print(catalogue.generation())\n"
     )
-    writer = "from django import setup; setup()\nfrom archive.search import catalogue\ncatalogue.changed()"
+    writer = (
+        "from django import setup; setup()\n"
+        "from archive.search import catalogue\n"
+        "catalogue.changed()"
+    )
     before = run_python(reader, REDIS_URL=url, CACHE_PREFIX="kroniek-test").stdout.split()
     assert before[0] == "RedisCache"
     assert run_python(writer, REDIS_URL=url, CACHE_PREFIX="kroniek-test").returncode == 0
