@@ -116,13 +116,30 @@ def test_an_edit_shows_at_once_although_the_search_was_cached(client):
     assert titles(again) == ["Walvissen"]
 
 
-def test_a_repeated_search_is_served_from_the_cache(client, django_assert_max_num_queries):
+def test_a_repeated_search_is_served_from_the_cache(client, django_assert_num_queries):
+    first = client.get(reverse("archive:browse"), {"q": "Poetin Prigozjin"})
+    # The whole page comes from the cache: not one statement.
+    with django_assert_num_queries(0):
+        again = client.get(reverse("archive:browse"), {"q": "Poetin Prigozjin"})
+    assert again.content == first.content
+    assert again["Content-Type"] == first["Content-Type"]
+
+
+def test_a_signed_in_editor_always_sees_the_live_page(admin_client, django_assert_max_num_queries):
+    admin_client.get(reverse("archive:browse"), {"q": "Poetin"})
+    response = admin_client.get(reverse("archive:browse"), {"q": "Poetin"})
+    assert response.context["page"].object_list  # rendered, not replayed
+
+
+def test_the_search_pool_is_shared_by_the_html_and_json_pages(
+    client, django_assert_max_num_queries
+):
     client.get(reverse("archive:browse"), {"q": "Poetin Prigozjin"})
-    # Warm: no pool, rank or facet statement; only the page's rows, their authors and
-    # snippets, plus compiling the query.
-    with django_assert_max_num_queries(4):
-        response = client.get(reverse("archive:browse"), {"q": "Poetin Prigozjin"})
-    assert titles(response)
+    # Pool and facets come from the cache; the JSON page fetches its rows, their
+    # subjects and snippets.
+    with django_assert_max_num_queries(7):
+        data = client.get(reverse("archive:api_browse"), {"q": "Poetin Prigozjin"}).json()
+    assert data["results"]
 
 
 def test_actor_and_event_counts_follow_every_link_change():

@@ -43,6 +43,15 @@ def cached(key: str, compute, timeout: int = TIMEOUT):
     return value
 
 
+def peek(key: str):
+    """The value cached under `key` for the current generation, or None."""
+    return cache.get(f"kroniek:{generation()}:{key}")
+
+
+def keep(key: str, value, timeout: int = TIMEOUT) -> None:
+    cache.set(f"kroniek:{generation()}:{key}", value, timeout)
+
+
 def remember(name: str, build):
     """build(), kept in this process until the generation moves on: for values too big
     to fetch from a shared cache on every request (the alias index)."""
