@@ -229,3 +229,13 @@ def test_a_popular_subject_filters_the_same_either_way(client, monkeypatch):
     Actor.objects.get(slug="vladimir-poetin").save()  # a change: no cached pool reused
     looked_up = titles(client.get(reverse("archive:browse"), params))
     assert gathered and looked_up == gathered
+
+
+def test_no_cache_asks_for_a_fresh_page_and_refreshes_the_cache(
+    client, django_assert_max_num_queries
+):
+    client.get(reverse("archive:browse"), {"q": "Poetin"})
+    with django_assert_max_num_queries(20) as fresh:
+        client.get(reverse("archive:browse"), {"q": "Poetin"}, HTTP_CACHE_CONTROL="no-cache")
+    # Pool, facets and page computed again, not read from the cache.
+    assert any("ts_rank" in q["sql"] for q in fresh.captured_queries)

@@ -7,6 +7,7 @@ call `changed()` themselves). Cached values are keyed by generation, so a change
 them all stale at once, in every process, without deleting keys one by one.
 """
 
+import contextvars
 import time
 
 from django.core.cache import cache
@@ -16,6 +17,10 @@ GENERATION_KEY = "kroniek:generation"
 TIMEOUT = 60 * 60
 
 _memo: dict[str, tuple[int, object]] = {}
+
+# Set for a request that asked for a fresh answer (Cache-Control: no-cache): cached
+# values are computed anew (and stored), never read. archive/pagecache.py sets it.
+fresh = contextvars.ContextVar("fresh", default=False)
 
 
 def generation() -> int:
@@ -36,7 +41,7 @@ def changed(**_signal_kwargs) -> None:
 def cached(key: str, compute, timeout: int = TIMEOUT):
     """compute(), or its value from the cache for the current generation."""
     full_key = f"kroniek:{generation()}:{key}"
-    value = cache.get(full_key)
+    value = None if fresh.get() else cache.get(full_key)
     if value is None:
         value = compute()
         cache.set(full_key, value, timeout)
@@ -45,6 +50,8 @@ def cached(key: str, compute, timeout: int = TIMEOUT):
 
 def peek(key: str):
     """The value cached under `key` for the current generation, or None."""
+    if fresh.get():
+        return None
     return cache.get(f"kroniek:{generation()}:{key}")
 
 

@@ -188,8 +188,12 @@ def _setting(run: Run) -> list[str]:
         + ", ".join(f"{k} {v}" for k, v in pg.items() if k != "server_version"),
         f"- gunicorn ({g['config']}): {workers}; DEBUG off",
         f"- {run.runs} requests per search class and page kind, one at a time after a "
-        f"warm-up; throughput {run.duration:g} s per level at "
-        f"{', '.join(map(str, run.concurrency))} clients",
+        "warm-up, each with `Cache-Control: no-cache`: no cached page, pool or facets "
+        'serve it, so these are first-time costs (the class "cached" alone repeats one '
+        "query without it); throughput "
+        f"{run.duration:g} s per level at {', '.join(map(str, run.concurrency))} clients, "
+        "a mix of searches and pages as readers send them, the cache in use as in "
+        "production",
         "- Client: Python http.client threads on the same machine, sharing its cores with "
         "gunicorn and PostgreSQL. Tantivy runs in the benchmark's own process (no HTTP, no "
         "page), so the ratio is what a page costs over a bare index lookup.",

@@ -379,11 +379,13 @@ def _pages(subjects, articles, rare, middle, typed) -> dict[str, list[str]]:
 # Timing over HTTP ------------------------------------------------------------------
 
 
-def measure(client: Client, paths: list[str], runs: int) -> Stats:
-    """`runs` requests, one at a time, cycling through `paths`."""
+def measure(client: Client, paths: list[str], runs: int, fresh: bool = False) -> Stats:
+    """`runs` requests, one at a time, cycling through `paths`; `fresh`: each asks for a
+    fresh answer (Cache-Control: no-cache), so no cached page, pool or facets serve it."""
     stats = Stats()
+    headers = {"Cache-Control": "no-cache"} if fresh else None
     for i in range(runs):
-        status, seconds, _ = client.get(paths[i % len(paths)])
+        status, seconds, _ = client.request("GET", paths[i % len(paths)], headers=headers)
         stats.add(status, seconds)
     return stats
 
