@@ -8,6 +8,7 @@ column's statistics.
 """
 
 import itertools
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -100,7 +101,7 @@ class CompiledQuery:
     def build(cls, parsed: ParsedQuery, aliases: AliasIndex | None = None):
         aliases = aliases or AliasIndex.load()
         config = settings.SEARCH_CONFIG
-        selects, params = [], []
+        selects, params, prefixes_of = [], [], []
         for group in parsed.groups:
             terms = _without_implied([t for term in group for t in aliases.expand(term)])
             exact = [_exact_sql(t, config) for t in terms]
@@ -109,33 +110,34 @@ class CompiledQuery:
             params += [p for _, ps in exact for p in ps]
             selects.append(" || ".join(["to_tsquery('simple', %s)"] * len(prefixes)) or "''")
             params += prefixes
-            # The planner's own statistics: the share of pieces holding each lexeme,
-            # for the most common ones (a rare word is not listed, and counts as 0).
-            selects.append(
-                "SELECT coalesce(sum(f), 0) FROM stats, unnest(stats.elems, stats.freqs) "
-                "AS e(lexeme, f) WHERE lexeme = ANY(tsvector_to_array("
-                "to_tsvector(%s::regconfig, %s))) OR lexeme LIKE ANY(%s::text[])"
-            )
+            # The group's lexemes, to look up in the planner's statistics below.
+            selects.append("tsvector_to_array(to_tsvector(%s::regconfig, %s))")
             params += [config, " ".join(t.text for t in terms)]
-            params.append([p.removesuffix(":*") + "%" for p in prefixes])
+            prefixes_of.append([p.removesuffix(":*") for p in prefixes])
         excluded = [_exact_sql(t, config) for t in parsed.excluded]
         selects.append(" || ".join(sql for sql, _ in excluded) or "''")
         params += [p for _, ps in excluded for p in ps]
+        stale = _statistics.stale()
         with connection.cursor() as cursor:
             cursor.execute(
-                _STATS
-                + "SELECT "
+                "SELECT "
                 + ", ".join(f"({sql})::text" for sql in selects)
-                + ", (SELECT reltuples FROM pg_class WHERE oid = 'archive_article'::regclass)",
+                + ", (SELECT reltuples FROM pg_class WHERE oid = 'archive_article'::regclass)"
+                + (_STATISTICS if stale else ""),
                 params,
             )
-            *texts, excluded_text, pieces = cursor.fetchone()
+            row = cursor.fetchone()
+        if stale:
+            *row, elems, freqs = row
+            _statistics.keep(elems, freqs)
+        *texts, excluded_text, pieces = row
         groups = []
-        for exact, prefix, share in zip(texts[::3], texts[1::3], texts[2::3], strict=True):
+        for (exact, prefix, lexemes), prefixes in zip(
+            zip(texts[::3], texts[1::3], texts[2::3], strict=True), prefixes_of, strict=True
+        ):
             if exact or prefix:
-                groups.append(
-                    Group(exact=exact, loose=_or([exact, prefix]), share=min(float(share), 1))
-                )
+                share = _statistics.share(_array(lexemes), prefixes)
+                groups.append(Group(exact=exact, loose=_or([exact, prefix]), share=share))
         return cls(groups, excluded_text, max(float(pieces or 0), 0))
 
     def expected(self, groups) -> float:
@@ -187,14 +189,50 @@ class CompiledQuery:
         return tiers
 
 
-_STATS = """
-    WITH stats AS (
-        SELECT most_common_elems::text::text[] AS elems, most_common_elem_freqs AS freqs
-        FROM pg_stats
-        WHERE schemaname = current_schema() AND tablename = 'archive_article'
-          AND attname = 'search_vector'
-    )
+# The planner's own statistics for the search vector: its most common lexemes and the
+# share of pieces holding each (a rare word is not among them, and counts as 0).
+_STATISTICS = """,
+    (SELECT most_common_elems::text FROM pg_stats WHERE schemaname = current_schema()
+        AND tablename = 'archive_article' AND attname = 'search_vector'),
+    (SELECT most_common_elem_freqs FROM pg_stats WHERE schemaname = current_schema()
+        AND tablename = 'archive_article' AND attname = 'search_vector')
 """
+
+
+class _Statistics:
+    """The lexeme shares, kept in the process for a few minutes: they change only when
+    PostgreSQL analyzes the table, and reading pg_stats costs more than a search."""
+
+    TTL = 300
+
+    def __init__(self):
+        self.shares: dict[str, float] = {}
+        self.expires = 0.0
+
+    def stale(self) -> bool:
+        return time.monotonic() > self.expires
+
+    def keep(self, elems, freqs) -> None:
+        lexemes = _array(elems) if elems else []
+        self.shares = dict(zip(lexemes, freqs or [], strict=False))
+        self.expires = time.monotonic() + self.TTL
+
+    def share(self, lexemes, prefixes) -> float:
+        """The share of pieces expected to hold any of these lexemes or words starting
+        with these prefixes (summed: an upper estimate)."""
+        total = sum(self.shares.get(lexeme, 0.0) for lexeme in lexemes)
+        for prefix in prefixes:
+            total += sum(f for lexeme, f in self.shares.items() if lexeme.startswith(prefix))
+        return min(total, 1.0)
+
+
+_statistics = _Statistics()
+
+
+def _array(text: str) -> list[str]:
+    """A PostgreSQL text[] as printed ({a,"b c"}) to a list; lexemes hold no commas."""
+    inner = text.strip("{}")
+    return [item.strip('"') for item in inner.split(",")] if inner else []
 
 
 def _without_implied(terms: list[Term]) -> list[Term]:
