@@ -9,4 +9,5 @@ RUN python manage.py collectstatic --noinput --verbosity 0
 RUN useradd --system kroniek
 USER kroniek
 EXPOSE 8000
-CMD ["gunicorn", "archive.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# Workers, threads and timeouts: gunicorn.conf.py (WEB_WORKERS, WEB_THREADS, ...).
+CMD ["gunicorn", "archive.wsgi", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000"]

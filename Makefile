@@ -5,11 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-WORKERS ?= 2
+# gunicorn's processes and threads: gunicorn.conf.py's defaults unless set here.
+WORKERS ?=
+THREADS ?=
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint admin bench clean browser
+.PHONY: run test lint admin bench bench-quality clean browser
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Kroniek needs Python 3.11 or newer; set PYTHON=python3.12 (or similar)"'
@@ -33,8 +35,9 @@ run: $(VENV)/.installed .secret_key
 	@echo "Beheer (Django admin): http://$(HOST):$(PORT)/admin/"
 	@echo "Een beheerdersaccount maak je in een tweede terminal met: make admin"
 	@echo
-	SECRET_KEY="$$(cat .secret_key)" $(BIN)/gunicorn archive.wsgi \
-		--bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+	SECRET_KEY="$$(cat .secret_key)" $(if $(WORKERS),WEB_WORKERS=$(WORKERS)) \
+		$(if $(THREADS),WEB_THREADS=$(THREADS)) \
+		$(BIN)/gunicorn archive.wsgi --config gunicorn.conf.py --bind $(HOST):$(PORT)
 
 admin: $(VENV)/.installed
 	$(BIN)/python manage.py createsuperuser
@@ -73,9 +76,18 @@ browser:
 test: $(VENV)/.installed node_modules/.installed browser
 	KRONIEK_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Search quality (known-item queries) and latency on ../shared/corpus, inside one
-# transaction that is rolled back: the archive is left as it was.
+# The archive at each size in SIZES (generated pieces; 10000 when unset), in databases of
+# their own under .bench/, served by gunicorn and measured over HTTP beside Tantivy;
+# writes docs/benchmarks.md. Smoke run: make bench BENCH_ARGS=--smoke
+SIZES ?=
+RUNS ?= 50
+DURATION ?= 20
 bench: $(VENV)/.installed
+	$(BIN)/python manage.py benchmark $(SIZES) --runs $(RUNS) --duration $(DURATION) $(BENCH_ARGS)
+
+# Search quality (known-item queries) and latency on ../shared/corpus, in this process and
+# inside one transaction that is rolled back: the archive is left as it was.
+bench-quality: $(VENV)/.installed
 	$(BIN)/python manage.py bench_search $(BENCH_ARGS)
 
 lint: $(VENV)/.installed

@@ -1,23 +1,48 @@
 """Django admin for editors: every model searchable and filterable, suggested links to
-confirm or reject, and one list of who changed what."""
+confirm or reject, and one list of who changed what.
 
-from functools import partial
+The list of pieces stays quick at a million pieces: it never counts them all (an
+estimate, or "meer dan 1.000"), its filters offer choices without counting links and
+probe links only for the pieces they read, its rows' link counts are counted for the
+page alone, and a search draws at most one pool of the best matches.
+"""
 
+import datetime
+from functools import cached_property, partial
+
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db import models
-from django.db.models import Count, Exists, F, OuterRef
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.postgres.expressions import ArraySubquery
+from django.core.paginator import Paginator
+from django.db import connection, models
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.lookups import IsNull
 from django.urls import path, reverse
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 from archive import tagging
 from archive.forms import ArticleForm
 from archive.models import Actor, Article, ArticleActor, ArticleEvent, Author, Event, Source
 from archive.paste import paste_view
-from archive.querysets import count_of
-from archive.search import fold
+from archive.search import Browse, Filters, fold
 from archive.templatetags.kroniek import precise_date
 
 admin.site.site_header = "Kroniek redactie"
@@ -30,6 +55,9 @@ HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 TEXT_FIELDS = {"title", "lead", "body"}
 # Filters over actors or events show this many choices (the most covered), not thousands.
 FILTER_CHOICES = 12
+# Up to this many pieces the source filter counts each source's pieces to pick the
+# most covered; past it the planner's statistics say which are most common.
+COUNT_PIECES_UP_TO = 50_000
 
 
 def _plural(n, one, many):
@@ -63,6 +91,106 @@ def _suggestions_message(suggested, *, below):
     return text + ("; bevestig of wijs af hieronder." if below else ".")
 
 
+# Counting
+
+
+def table_statistics(model, column=None):
+    """(estimated rows, most common values of `column`, most common first) for the
+    model's table, from the planner's statistics (kept by autovacuum's ANALYZE): no
+    row is read. Rows are -1 and values None when the table was never analysed, values
+    None too when `column` has no common values."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT c.reltuples::bigint, s.most_common_vals::text::bigint[]
+            FROM pg_class c
+            LEFT JOIN pg_stats s
+                ON s.schemaname = current_schema() AND s.tablename = c.relname
+                AND s.attname = %s
+            WHERE c.oid = %s::regclass
+            """,
+            [column, connection.ops.quote_name(model._meta.db_table)],
+        )
+        rows, common = cursor.fetchone()
+    return rows, common
+
+
+def capped_count_of(model, by, cap=None):
+    """Like querysets.count_of, but counting at most `cap` + 1 rows (default: the
+    list's AdminPaginator.exact_up_to), so a row for a source of 200,000 pieces costs
+    no more than one of 1,000. `capped` shows it."""
+    cap = AdminPaginator.exact_up_to if cap is None else cap
+    rows = model.objects.filter(**{by: OuterRef("pk")}).order_by().values("pk")[: cap + 1]
+    return Func(ArraySubquery(rows), function="cardinality", output_field=IntegerField())
+
+
+def capped(n: int, cap=None):
+    """A count from capped_count_of, as shown: "meer dan 1.000" past the cap."""
+    cap = AdminPaginator.exact_up_to if cap is None else cap
+    return Estimate(cap, "meer dan") if n > cap else n
+
+
+class Estimate(int):
+    """A count that is not exact, shown as such ("ongeveer 1.000.000", "meer dan
+    1.000"): an int, so the admin's paging arithmetic works on it unchanged, whose
+    text is what every template prints."""
+
+    def __new__(cls, value, prefix):
+        estimate = super().__new__(cls, value)
+        estimate.prefix = prefix
+        return estimate
+
+    def __str__(self):
+        return f"{self.prefix} {number_format(int(self), force_grouping=True)}"
+
+
+def rounded(n: int) -> int:
+    """Three significant digits: an estimate should not look exact."""
+    return round(n, 3 - len(str(n))) if n >= 1000 else n
+
+
+class AdminPaginator(Paginator):
+    """Counts at most `exact_up_to` rows, so a page of a million-row list costs no more
+    than a page of a small one (archive/pagination.py does the same for readers).
+
+    Unfiltered, the count is the planner's estimate of the table's rows; filtered, the
+    rows are counted up to `exact_up_to` and beyond that it says "meer dan". Either
+    way only the first `exact_up_to` rows have pages: deeper rows are reached by
+    narrowing (a filter, a year, a search), as paging to row 500,000 would read all the
+    rows before it. A count up to the cap reads about cap / (share of pieces matching)
+    rows, so the cap bounds the cost of a filter that matches few pieces.
+    """
+
+    # As many as a reader's list (SEARCH_POOL_SIZE): ten pages of 100. Counting to
+    # 10,000 cost ten times as much for a filter that matches few pieces.
+    exact_up_to = 1_000
+    # Set per request by ArticleAdmin.get_search_results: the search drew only the
+    # best of more matches than one pool holds.
+    more_than_shown = False
+
+    @cached_property
+    def count(self):
+        queryset = self.object_list
+        limit = self.exact_up_to
+        if not queryset.query.where:
+            rows, _ = table_statistics(queryset.model)
+            if rows > limit:
+                return Estimate(rounded(rows), "ongeveer")
+        counted = queryset.order_by().values("pk")[: limit + 1].count()
+        if counted > limit:
+            return Estimate(limit, "meer dan")
+        if self.more_than_shown:
+            return Estimate(counted, "de beste")
+        return counted
+
+    @cached_property
+    def num_pages(self):
+        pages = super().num_pages
+        if isinstance(self.count, Estimate):
+            return min(pages, max(1, self.exact_up_to // self.per_page))
+        return pages
+
+
 class KroniekAdmin(admin.ModelAdmin):
     """What every list here shares: the admin stylesheet and a link to the public page."""
 
@@ -82,7 +210,7 @@ class KroniekAdmin(admin.ModelAdmin):
 
 
 class ManyChoicesFilter(admin.SimpleListFilter):
-    """A filter on one of possibly thousands of actors or events.
+    """A filter on one of possibly thousands of actors, events or sources.
 
     The choices are the few most covered plus the one selected, so the sidebar stays
     short; any other is one click away from its own list, whose piece count links here
@@ -98,8 +226,11 @@ class ManyChoicesFilter(admin.SimpleListFilter):
     def narrow(self, queryset, pk):
         raise NotImplementedError
 
+    def most_covered(self):
+        return list(self.candidates()[:FILTER_CHOICES])
+
     def lookups(self, request, model_admin):
-        choices = list(self.candidates()[:FILTER_CHOICES])
+        choices = self.most_covered()
         value = self.value()
         if value and value.isdigit() and all(str(obj.pk) != value for obj in choices):
             choices += list(self.related_model.objects.filter(pk=value))
@@ -120,6 +251,7 @@ class ArticleActorFilter(ManyChoicesFilter):
     related_model = Actor
 
     def candidates(self):
+        # By the piece counts the link triggers keep: no link is counted here.
         return Actor.objects.most_covered(FILTER_CHOICES)
 
     def narrow(self, queryset, pk):
@@ -136,6 +268,43 @@ class ArticleEventFilter(ManyChoicesFilter):
 
     def narrow(self, queryset, pk):
         return queryset.filter(pk__in=ArticleEvent.objects.filter(event=pk).values("article"))
+
+
+class ArticleSourceFilter(ManyChoicesFilter):
+    title = "bron"
+    # The name Django's own source filter used, so links to it keep working.
+    parameter_name = "source__id__exact"
+    related_model = Source
+    WITHOUT = "geen"
+
+    def candidates(self):
+        return (
+            Source.objects.annotate(pieces=Count("articles"))
+            .filter(pieces__gt=0)
+            .order_by("-pieces", "name")
+        )
+
+    def most_covered(self):
+        """Counted while the pieces are few; past COUNT_PIECES_UP_TO the planner's
+        statistics name the most common sources, as counting would read every piece."""
+        column = Article._meta.get_field("source").column
+        rows, common = table_statistics(Article, column)
+        if rows <= COUNT_PIECES_UP_TO or not common:
+            return super().most_covered()
+        ids = common[:FILTER_CHOICES]
+        found = Source.objects.in_bulk(ids)
+        return [found[pk] for pk in ids if pk in found]
+
+    def lookups(self, request, model_admin):
+        return [*super().lookups(request, model_admin), (self.WITHOUT, "zonder bron")]
+
+    def queryset(self, request, queryset):
+        if self.value() == self.WITHOUT:
+            return queryset.filter(source__isnull=True)
+        return super().queryset(request, queryset)
+
+    def narrow(self, queryset, pk):
+        return queryset.filter(source=pk)
 
 
 class EventActorFilter(ManyChoicesFilter):
@@ -168,17 +337,32 @@ class SuggestionsFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        actors = ArticleActor.objects.filter(article=OuterRef("pk"))
-        open_ = Exists(actors.filter(confirmed=False)) | Exists(
-            ArticleEvent.objects.filter(article=OuterRef("pk"), confirmed=False)
-        )
+        has_actor = first_link(ArticleActor)
+        open_actor = first_link(ArticleActor, confirmed=False)
+        open_event = first_link(ArticleEvent, confirmed=False)
         if self.value() == "open":
-            return queryset.filter(open_)
+            return queryset.filter(IsNull(open_actor, False) | IsNull(open_event, False))
         if self.value() == "bevestigd":
-            return queryset.filter(Exists(actors)).exclude(open_)
+            return queryset.filter(
+                IsNull(has_actor, False), IsNull(open_actor, True), IsNull(open_event, True)
+            )
         if self.value() == "zonder":
-            return queryset.exclude(Exists(actors))
+            # NOT EXISTS alone becomes an anti-join, which PostgreSQL runs as index
+            # probes when such pieces are common and as one pass over the links when
+            # they are rare; probing every piece would be slower in both cases.
+            return queryset.exclude(Exists(ArticleActor.objects.filter(article=OuterRef("pk"))))
         return queryset
+
+
+def first_link(model, **conditions):
+    """The piece's first link of `model` meeting `conditions`, or NULL.
+
+    Asked per piece, and only for the pieces a page or a capped count reads: a scalar
+    subquery probes the link index. EXISTS combined with OR or NOT is planned as a hash
+    of every matching link in the archive (a million suggestions) before the first row.
+    """
+    links = model.objects.filter(article=OuterRef("pk"), **conditions).order_by()
+    return Subquery(links.values("pk")[:1])
 
 
 class OngoingFilter(admin.SimpleListFilter):
@@ -199,18 +383,51 @@ class OngoingFilter(admin.SimpleListFilter):
 # Pieces and their links
 
 
+class LinkForm(forms.ModelForm):
+    """A link row whose actor or event picker shows the row's own actor or event, as
+    fetched with the rows (LinkInline.get_queryset), instead of looking it up again:
+    one query per row otherwise, and a piece may have dozens of links."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            widget = getattr(field.widget, "widget", field.widget)
+            if not isinstance(widget, KnownChoiceAutocomplete):
+                continue
+            model_field = self._meta.model._meta.get_field(name)
+            if self.instance.pk and model_field.is_cached(self.instance):
+                related = getattr(self.instance, name)
+                widget.known = (related.pk, field.label_from_instance(related))
+
+
+class KnownChoiceAutocomplete(AutocompleteSelect):
+    known = None  # (pk, label) of the row's current choice, when LinkForm knows it
+
+    def optgroups(self, name, value, attr=None):
+        chosen = [str(v) for v in value if str(v) not in self.choices.field.empty_values]
+        if not self.known or chosen != [str(self.known[0])]:
+            return super().optgroups(name, value, attr)
+        options = [] if self.is_required else [self.create_option(name, "", "", False, 0)]
+        pk, label = self.known
+        options.append(self.create_option(name, pk, label, True, len(options)))
+        return [(None, options, 0)]
+
+
 class LinkInline(admin.TabularInline):
     """Links from a piece to actors or events: suggested ones marked, rejection by
     deleting the row (ArticleAdmin.save_formset remembers it)."""
 
     extra = 0
     target = None  # the link's other end: "actor" or "event"
+    form = LinkForm
 
     def get_queryset(self, request):
         # Each row prints its link (actor and piece): fetch them with the rows.
         return super().get_queryset(request).select_related(self.target, "article")
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == self.target:
+            kwargs["widget"] = KnownChoiceAutocomplete(db_field, self.admin_site)
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
         if db_field.name == self.target:
             # Creating a missing actor from here is daily work; editing one from inside
@@ -257,6 +474,130 @@ REJECTIONS = {
 }
 
 
+def add_link_tallies(articles) -> None:
+    """Set actors_confirmed, actors_suggested, events_confirmed and events_suggested on
+    each piece, counted for these pieces in one query. Counted in the list's own query
+    they would be computed for every row an OFFSET skips, too."""
+    ids = [article.pk for article in articles]
+    if not ids:
+        return
+
+    def tally(model, kind):
+        return (
+            model.objects.filter(article__in=ids)
+            .order_by()
+            .values("article")
+            .annotate(
+                kind=Value(kind),
+                n_confirmed=Count("pk", filter=Q(confirmed=True)),
+                n_suggested=Count("pk", filter=Q(confirmed=False)),
+            )
+            .values_list("article", "kind", "n_confirmed", "n_suggested")
+        )
+
+    rows = tally(ArticleActor, "actors").union(tally(ArticleEvent, "events"), all=True)
+    counts = {(pk, kind): (confirmed, suggested) for pk, kind, confirmed, suggested in rows}
+    for article in articles:
+        for kind in ("actors", "events"):
+            confirmed, suggested = counts.get((article.pk, kind), (0, 0))
+            setattr(article, f"{kind}_confirmed", confirmed)
+            setattr(article, f"{kind}_suggested", suggested)
+
+
+class ArticleChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        self.result_list = list(self.result_list)
+        add_link_tallies(self.result_list)
+
+    def get_ordering_field(self, field_name):
+        # Django's sortable_by only hides the other columns' sort links; ?o= in the
+        # address would still sort by them.
+        if field_name not in self.sortable_by:
+            return None
+        return super().get_ordering_field(field_name)
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        if ordering == ["-pk"]:  # ?o= named only columns that do not sort
+            return list(self.model._meta.ordering)
+        # Oldest first, Django breaks ties by "-pk"; by "pk" the date index (newest
+        # first, both columns descending) serves it scanned backwards, with no sort.
+        if ordering[:1] == ["published_on"] and ordering[-1] == "-pk":
+            ordering[-1] = "pk"
+        return ordering
+
+    @cached_property
+    def date_levels(self):
+        """What the date hierarchy above the list offers, as Django's date_hierarchy
+        tag returns it, without its DISTINCT over every piece's date: years come from
+        the archive's first and last date (two index probes) and a year's months are
+        all its months in that span. Only a month's days are looked up, among the
+        pieces of that month."""
+        field = self.date_hierarchy
+        year_field, month_field, day_field = (f"{field}__{p}" for p in ("year", "month", "day"))
+        year, month, day = (self.params.get(f) for f in (year_field, month_field, day_field))
+
+        def link(filters):
+            return self.get_query_string(filters, [f"{field}__"])
+
+        bounds = self.model._default_manager.aggregate(first=Min(field), last=Max(field))
+        first, last = bounds["first"], bounds["last"]
+        if first is None:
+            return {"show": False}
+        if not year and first.year == last.year:
+            year = first.year
+        if year and month and day:
+            date = datetime.date(int(year), int(month), int(day))
+            return {
+                "show": True,
+                "back": {
+                    "link": link({year_field: year, month_field: month}),
+                    "title": capfirst(date_format(date, "YEAR_MONTH_FORMAT")),
+                },
+                "choices": [{"title": capfirst(date_format(date, "MONTH_DAY_FORMAT"))}],
+            }
+        if year and month:
+            days = self.queryset.dates(field, "day")
+            return {
+                "show": True,
+                "back": {"link": link({year_field: year}), "title": str(year)},
+                "choices": [
+                    {
+                        "link": link({year_field: year, month_field: month, day_field: d.day}),
+                        "title": capfirst(date_format(d, "MONTH_DAY_FORMAT")),
+                    }
+                    for d in days
+                ],
+            }
+        if year:
+            year = int(year)
+            months = [
+                datetime.date(year, m, 1)
+                for m in range(1, 13)
+                if (first.year, first.month) <= (year, m) <= (last.year, last.month)
+            ]
+            return {
+                "show": True,
+                "back": {"link": link({}), "title": "Alle datums"},
+                "choices": [
+                    {
+                        "link": link({year_field: year, month_field: m.month}),
+                        "title": capfirst(date_format(m, "YEAR_MONTH_FORMAT")),
+                    }
+                    for m in months
+                ],
+            }
+        return {
+            "show": True,
+            "back": None,
+            "choices": [
+                {"link": link({year_field: str(y)}), "title": str(y)}
+                for y in range(first.year, last.year + 1)
+            ],
+        }
+
+
 @admin.register(Article)
 class ArticleAdmin(KroniekAdmin):
     list_display = [
@@ -274,12 +615,22 @@ class ArticleAdmin(KroniekAdmin):
         ("published_on", admin.DateFieldListFilter),
         "genre",
         "date_precision",
-        ("source", admin.RelatedOnlyFieldListFilter),
+        ArticleSourceFilter,
         ArticleActorFilter,
         ArticleEventFilter,
     ]
     list_select_related = ["source"]
+    # Years and months come from the first and last date, not from a DISTINCT over
+    # every piece (ArticleChangeList.date_levels, templates/admin/archive/article/).
     date_hierarchy = "published_on"
+    paginator = AdminPaginator
+    # Django would count the whole table again for "(1.000.000 totaal)".
+    show_full_result_count = False
+    # Facet counts are one COUNT per filter choice over the filtered pieces.
+    show_facets = admin.ShowFacets.NEVER
+    # Only the date has an index to sort by (both ways); sorting a million pieces by
+    # headline, or by a count computed per piece, reads them all.
+    sortable_by = ["shown_date"]
     # Only makes the search box appear: get_search_results does the searching.
     search_fields = ["title"]
     search_help_text = "Zoekt in kop, intro en tekst zoals de lezers zoeken."
@@ -332,23 +683,34 @@ class ArticleAdmin(KroniekAdmin):
         return [(name, {**options, "fields": fields}), *rest]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related("authors")
-            .annotate(
-                actors_confirmed=count_of(ArticleActor, "article", confirmed=True),
-                actors_suggested=count_of(ArticleActor, "article", confirmed=False),
-                events_confirmed=count_of(ArticleEvent, "article", confirmed=True),
-                events_suggested=count_of(ArticleEvent, "article", confirmed=False),
-            )
+        # The link counts each row shows are added for the page's rows alone
+        # (ArticleChangeList.get_results), not computed in this query.
+        return super().get_queryset(request).prefetch_related("authors")
+
+    def get_changelist(self, request, **kwargs):
+        return ArticleChangeList
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        paginator = super().get_paginator(
+            request, queryset, per_page, orphans, allow_empty_first_page
         )
+        paginator.more_than_shown = getattr(request, "search_more_than_shown", False)
+        return paginator
 
     def get_search_results(self, request, queryset, search_term):
-        # The same Dutch full-text search readers use, rather than LIKE over the body.
+        """The same Dutch full-text search readers use (stemming, every spelling of an
+        actor, compounds, `-word`), rather than LIKE over the body: the best matches
+        first, at most one pool of them (SEARCH_POOL_SIZE), drawn through the
+        full-text indexes."""
         if not search_term.strip():
             return queryset, False
-        return queryset.search(search_term), False
+        found = Browse(Filters(q=search_term), queryset=queryset)
+        request.search_more_than_shown = not found.complete
+        results = found.results
+        if ORDER_VAR in request.GET:
+            # A column the editor sorted by; the search's own order is best first.
+            results = results.order_by(*queryset.query.order_by)
+        return results, False
 
     @admin.display(description="datum", ordering="published_on")
     def shown_date(self, article):
@@ -359,10 +721,7 @@ class ArticleAdmin(KroniekAdmin):
     def author_names(self, article):
         return ", ".join(author.name for author in article.authors.all()) or None
 
-    @admin.display(
-        description="koppelingen",
-        ordering=(F("actors_suggested") + F("events_suggested")).desc(),
-    )
+    @admin.display(description="koppelingen")
     def link_tally(self, article):
         """Actor and event links together (the list has no room for two columns), with
         each apart in the tooltip."""
@@ -483,8 +842,10 @@ class ActorAdmin(KroniekAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                pieces_confirmed=count_of(ArticleActor, "actor", confirmed=True),
-                pieces_suggested=count_of(ArticleActor, "actor", confirmed=False),
+                # The counts the link triggers keep (migration 0004): sorting actors by
+                # them counts no links.
+                pieces_confirmed=F("piece_count") - F("suggested_count"),
+                pieces_suggested=F("suggested_count"),
             )
         )
 
@@ -548,8 +909,8 @@ class EventAdmin(KroniekAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                pieces_confirmed=count_of(ArticleEvent, "event", confirmed=True),
-                pieces_suggested=count_of(ArticleEvent, "event", confirmed=False),
+                pieces_confirmed=F("piece_count") - F("suggested_count"),
+                pieces_suggested=F("suggested_count"),
             )
         )
 
@@ -576,12 +937,13 @@ class SourceAdmin(KroniekAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(pieces=count_of(Article, "source"))
+        return super().get_queryset(request).annotate(pieces=capped_count_of(Article, "source"))
 
-    @admin.display(description="stukken", ordering="-pieces")
+    # Not sortable: sorting sources by their pieces would count every piece.
+    @admin.display(description="stukken")
     def piece_count(self, source):
         url = reverse("admin:archive_article_changelist") + f"?source__id__exact={source.pk}"
-        return format_html('<a href="{}">{}</a>', url, source.pieces)
+        return format_html('<a href="{}">{}</a>', url, capped(source.pieces))
 
 
 @admin.register(Author)
@@ -597,12 +959,12 @@ class AuthorAdmin(KroniekAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(pieces=count_of(Article.authors.through, "author"))
+            .annotate(pieces=capped_count_of(Article.authors.through, "author"))
         )
 
-    @admin.display(description="stukken", ordering="-pieces")
+    @admin.display(description="stukken")
     def piece_count(self, author):
-        return author.pieces
+        return capped(author.pieces)
 
 
 # History

@@ -8,12 +8,15 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.text import slugify
 
+from archive import admin as archive_admin
 from archive import tagging
-from archive.admin import ArticleActorFilter
-from archive.models import Actor, Article, ArticleActor, ArticleEvent, Event
+from archive.admin import AdminPaginator, ArticleActorFilter, ArticleSourceFilter, Estimate
+from archive.models import Actor, Article, ArticleActor, ArticleEvent, Author, Event, Source
 from tests.factories import make_article
 from tests.seeds import SEED_SLUGS, seed_text
 
@@ -31,6 +34,10 @@ OWN_TEXT = (
 # lists choices from the database (source, actor, event, user, content type), with
 # room to spare; never a query per row.
 LIST_QUERIES = 15
+# A piece's page: session, user, the piece with its authors and rejected links, its
+# link rows, and one query per picker that shows chosen rows (source, authors); never
+# one per link.
+CHANGE_QUERIES = 12
 
 
 def changelist(model):
@@ -435,3 +442,211 @@ def test_history_links_to_the_changed_object(staff_client):
     assert reverse("admin:archive_actor_change", args=[wagner.pk]) in row
     assert "redacteur" in row
     assert "gewijzigd" in row
+
+
+# At a million pieces: nothing counts, sorts or scans every piece
+
+
+def analyse(*models):
+    """What autovacuum does on a live archive: the planner's statistics, which the
+    list reads instead of counting."""
+    with connection.cursor() as cursor:
+        for model in models:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def counts_in(queries, what="COUNT(*)"):
+    return [q["sql"] for q in queries if what in q["sql"]]
+
+
+@pytest.fixture
+def big_table(monkeypatch):
+    """The list behaves as on a big archive: counting stops at 2 rows."""
+    monkeypatch.setattr(AdminPaginator, "exact_up_to", 2)
+    for n in range(3):
+        make_article(f"Bericht {n} over Poetin en de oorlog.")
+    analyse(Article)
+
+
+def test_a_big_list_shows_an_estimate_not_a_count_of_every_piece(staff_client, big_table):
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(changelist(Article))
+    cl = response.context["cl"]
+    assert isinstance(cl.result_count, Estimate)
+    assert f"ongeveer {Article.objects.count()} stukken" in response.content.decode()
+    assert counts_in(queries.captured_queries) == []
+    # Pages go as deep as counting would: narrowing reaches the rest.
+    assert cl.paginator.num_pages == 1
+
+
+def test_a_big_filtered_list_counts_only_up_to_a_bound(staff_client, big_table):
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(changelist(Article), {"genre__exact": "nieuws"})
+    assert "meer dan 2 stukken" in response.content.decode()
+    (count,) = counts_in(queries.captured_queries)
+    assert "LIMIT 3" in count
+
+
+def test_a_small_list_counts_exactly(staff_client):
+    response = staff_client.get(changelist(Article), {"genre__exact": "nieuws"})
+    cl = response.context["cl"]
+    assert not isinstance(cl.result_count, Estimate)
+    assert cl.result_count == Article.objects.filter(genre="nieuws").count()
+
+
+def test_list_never_counts_the_whole_table_again(staff_client):
+    response = staff_client.get(changelist(Article), {"q": "Poetin"})
+    assert response.context["cl"].full_result_count is None
+
+
+def test_search_shows_the_best_matches_first_and_says_when_there_are_more(staff_client, settings):
+    settings.SEARCH_POOL_SIZE = 2
+    best = list(Article.objects.search("Poetin").values_list("pk", flat=True))
+    assert len(best) == 2
+    response = staff_client.get(changelist(Article), {"q": "Poetin"})
+    assert [a.pk for a in response.context["cl"].result_list] == best
+    assert "de beste 2 resultaten" in response.content.decode()
+
+
+def test_search_results_sort_by_date_when_asked(staff_client):
+    response = staff_client.get(changelist(Article), {"q": "Poetin", "o": "-2"})
+    dates = [a.published_on for a in response.context["cl"].result_list]
+    assert len(dates) >= 3
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_source_filter_reads_the_most_covered_from_statistics_on_a_big_archive(
+    staff_client, monkeypatch
+):
+    monkeypatch.setattr(archive_admin, "COUNT_PIECES_UP_TO", 0)
+    other = Source.objects.create(name="Het Andere Blad", slug="het-andere-blad")
+    for n in range(3):
+        make_article(f"Stuk {n} uit een ander blad.", source=other)
+    analyse(Article)
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(changelist(Article))
+    spec = next(
+        f for f in response.context["cl"].filter_specs if isinstance(f, ArticleSourceFilter)
+    )
+    assert spec.lookup_choices[0] == (str(other.pk), other.name)
+    assert spec.lookup_choices[-1] == ("geen", "zonder bron")
+    assert counts_in(queries.captured_queries, 'COUNT("archive_article"') == []
+
+
+def test_actor_filter_counts_no_links(staff_client):
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(changelist(Article))
+    spec = next(f for f in response.context["cl"].filter_specs if isinstance(f, ArticleActorFilter))
+    most = Actor.objects.order_by("-piece_count", "name").first()
+    assert spec.lookup_choices[0] == (str(most.pk), most.name)
+    actor_queries = counts_in(queries.captured_queries, 'FROM "archive_actor"')
+    assert not any("COUNT(" in sql for sql in actor_queries)
+
+
+def test_source_filter_offers_pieces_without_a_source(staff_client):
+    bare = make_article("Een stuk van onbekende herkomst.")
+    response = staff_client.get(changelist(Article), {"source__id__exact": "geen"})
+    assert shown(response) == set(Article.objects.filter(source=None).values_list("pk", flat=True))
+    assert bare.pk in shown(response)
+    source = Article.objects.exclude(source=None).first().source
+    response = staff_client.get(changelist(Article), {"source__id__exact": source.pk})
+    assert shown(response) == set(source.articles.values_list("pk", flat=True))
+
+
+def test_date_hierarchy_offers_years_and_months_without_a_distinct_over_every_date(
+    staff_client,
+):
+    make_article("Een ouder stuk.", published_on="2019-03-04")
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(changelist(Article))
+    html = response.content.decode()
+    # Every year from the first piece to the last, even one without pieces.
+    for year in range(2019, 2024):
+        assert f"published_on__year={year}" in html
+    assert not any("DISTINCT" in q["sql"] for q in queries.captured_queries)
+    year = staff_client.get(changelist(Article), {"published_on__year": "2023"})
+    assert "published_on__month=6" in year.content.decode()
+    assert ">Juni 2023<" in year.content.decode()
+    month = staff_client.get(
+        changelist(Article), {"published_on__year": "2023", "published_on__month": "6"}
+    )
+    assert shown(month) == set(
+        Article.objects.filter(published_on__year=2023, published_on__month=6).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def test_oldest_first_breaks_ties_the_way_the_date_index_runs(staff_client):
+    # Column 2 is the date (0: the selection box, 1: the headline).
+    response = staff_client.get(changelist(Article), {"o": "2"})
+    assert response.context["cl"].queryset.query.order_by == ("published_on", "pk")
+    newest = staff_client.get(changelist(Article))
+    assert newest.context["cl"].queryset.query.order_by == ("-published_on", "-id")
+
+
+def test_link_counts_are_counted_for_the_page_alone(staff_client, monkeypatch):
+    monkeypatch.setattr(admin.site._registry[Article], "list_per_page", 2)
+    with CaptureQueriesContext(connection) as queries:
+        response = staff_client.get(changelist(Article), {"p": "2"})
+    page = [article.pk for article in response.context["cl"].result_list]
+    assert len(page) == 2
+    (tally,) = counts_in(queries.captured_queries, 'FROM "archive_articleactor"')
+    assert f'"archive_articleactor"."article_id" IN ({page[0]}, {page[1]})' in tally
+    rows = next(q["sql"] for q in queries.captured_queries if "OFFSET 2" in q["sql"])
+    assert "archive_articleactor" not in rows
+
+
+def test_source_and_author_lists_count_pieces_up_to_the_cap(staff_client, monkeypatch):
+    source = Source.objects.create(name="Het Vaste Blad", slug="het-vaste-blad")
+    author = Author.objects.create(name="Vaste Schrijver", slug="vaste-schrijver")
+    for n in range(3):
+        make_article(f"Stuk {n} van het vaste blad.", source=source).authors.add(author)
+    assert ">3</a>" in row_of(staff_client.get(changelist(Source)), ">Het Vaste Blad<")
+    monkeypatch.setattr(AdminPaginator, "exact_up_to", 2)
+    assert ">meer dan 2</a>" in row_of(staff_client.get(changelist(Source)), ">Het Vaste Blad<")
+    assert "meer dan 2" in row_of(staff_client.get(changelist(Author)), ">Vaste Schrijver<")
+
+
+def test_list_sorts_only_by_date(staff_client):
+    response = staff_client.get(changelist(Article), {"o": "1"})
+    assert response.context["cl"].queryset.query.order_by == ("-published_on", "-id")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"actor": "1", "genre__exact": "column", "voorstellen": "open"},
+        {"gebeurtenis": "1", "published_on__year": "2023", "date_precision__exact": "day"},
+        {"q": "Poetin Wagner"},
+        {"q": "Prigozjin", "actor": "1"},
+    ],
+    ids=["plain", "filtered", "event-year", "search", "search-filtered"],
+)
+def test_article_list_queries_are_bounded(staff_client, params, django_assert_max_num_queries):
+    for n in range(30):
+        make_article(f"Bericht {n} over Poetin, Prigozjin en Wagner.")
+    with django_assert_max_num_queries(LIST_QUERIES):
+        response = staff_client.get(changelist(Article), params)
+    assert response.status_code == 200
+
+
+def test_article_page_queries_do_not_grow_with_its_links(
+    staff_client, django_assert_max_num_queries
+):
+    article = Article.objects.get(slug="de-bijna-coup-kent-aan-russische-kant-alleen-verliezers")
+    url = reverse("admin:archive_article_change", args=[article.pk])
+    with django_assert_max_num_queries(CHANGE_QUERIES):
+        before = staff_client.get(url)
+    for actor in Actor.objects.exclude(article_links__article=article)[:10]:
+        ArticleActor.objects.create(article=article, actor=actor, mentions=1)
+    with django_assert_max_num_queries(CHANGE_QUERIES):
+        after = staff_client.get(url)
+    rows = len(after.context["inline_admin_formsets"][0].formset.forms)
+    assert rows == len(before.context["inline_admin_formsets"][0].formset.forms) + 10
+    # Each row still shows its actor, chosen.
+    for link in article.actor_links.select_related("actor"):
+        assert f'<option value="{link.actor_id}" selected>{link.actor.name}</option>' in (
+            after.content.decode()
+        )

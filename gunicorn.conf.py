@@ -1,0 +1,46 @@
+"""gunicorn settings for Kroniek, read by `make run`, the Dockerfile and docker-compose
+(`gunicorn archive.wsgi --config gunicorn.conf.py`). The address stays on the command
+line; the rest can be set from the environment.
+
+The defaults suit a small machine (two cores) and are a starting point: `make bench`
+measures throughput and latency under load, and these numbers follow its figures.
+"""
+
+import os
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ValueError(f"{name} must be a whole number, not {value!r}")
+    return int(value)
+
+
+cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+# A request spends much of its time waiting on PostgreSQL, so one process per core plus
+# one keeps the cores busy while another waits; threads within a process overlap that
+# waiting further at little memory cost (gthread).
+workers = _env_int("WEB_WORKERS", (cores or 1) + 1)
+threads = _env_int("WEB_THREADS", 2)
+worker_class = "gthread" if threads > 1 else "sync"
+
+# A search that takes longer than this is a fault to log, not a page to wait for.
+timeout = _env_int("WEB_TIMEOUT", 30)
+graceful_timeout = 30
+# Behind a proxy that keeps connections open.
+keepalive = 5
+
+# Each process is replaced after about a thousand requests (the jitter keeps them from
+# all restarting at once), so memory that grows with use stays bounded.
+max_requests = _env_int("WEB_MAX_REQUESTS", 1000)
+max_requests_jitter = max_requests // 10
+
+# Django and the app are imported once, before forking: workers start faster and share
+# that memory. Safe here, as nothing connects to the database at import time (the
+# embedded server starts on a worker's first query).
+preload_app = True
+
+accesslog = "-"
