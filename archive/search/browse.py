@@ -158,7 +158,8 @@ class Browse:
         # admin's) may hold other rows.
         if self.base.query.where:
             return self._draw()
-        return catalogue.cached(f"pool:{self.pool_size}:{self.filters.key()}", self._draw)
+        key = f"pool:{self.pool_size}:{self.filters.key()}"
+        return catalogue.cached(key, self._draw, per_request=True)
 
     def _draw(self) -> Pool:
         if self.parsed.groups and not self.has_words:
@@ -237,4 +238,6 @@ class Browse:
         ids = self.pool.ids if self.complete else self.pool.ids[: self.facet_sample]
         if self.base.query.where:
             return facet_counts(ids)
-        return catalogue.cached(f"facets:{self.filters.key()}", lambda: facet_counts(ids))
+        return catalogue.cached(
+            f"facets:{self.filters.key()}", lambda: facet_counts(ids), per_request=True
+        )

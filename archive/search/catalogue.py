@@ -18,8 +18,9 @@ TIMEOUT = 60 * 60
 
 _memo: dict[str, tuple[int, object]] = {}
 
-# Set for a request that asked for a fresh answer (Cache-Control: no-cache): cached
-# values are computed anew (and stored), never read. archive/pagecache.py sets it.
+# Set for a request that asked for a fresh answer (Cache-Control: no-cache): its page
+# and its per-request values are computed anew (and stored), never read.
+# archive/pagecache.py sets it.
 fresh = contextvars.ContextVar("fresh", default=False)
 
 
@@ -38,10 +39,14 @@ def changed(**_signal_kwargs) -> None:
     cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
 
 
-def cached(key: str, compute, timeout: int = TIMEOUT):
-    """compute(), or its value from the cache for the current generation."""
+def cached(key: str, compute, timeout: int = TIMEOUT, per_request: bool = False):
+    """compute(), or its value from the cache for the current generation.
+
+    `per_request`: the value answers one request (a search's pool, its facets), and a
+    request asking for a fresh answer computes it anew. Other values (an actor's chart,
+    the archive's size) change only with the archive and are always read when cached."""
     full_key = f"kroniek:{generation()}:{key}"
-    value = None if fresh.get() else cache.get(full_key)
+    value = None if per_request and fresh.get() else cache.get(full_key)
     if value is None:
         value = compute()
         cache.set(full_key, value, timeout)

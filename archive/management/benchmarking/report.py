@@ -190,7 +190,8 @@ def _setting(run: Run) -> list[str]:
         f"- {run.runs} requests per search class and page kind, one at a time after a "
         "warm-up, each with `Cache-Control: no-cache`: no cached page, pool or facets "
         'serve it, so these are first-time costs (the class "cached" alone repeats one '
-        "query without it); throughput "
+        "query without it); what changes only with the archive (an actor's chart, the "
+        "archive's size, a sitemap page) stays cached, as between two edits; throughput "
         f"{run.duration:g} s per level at {', '.join(map(str, run.concurrency))} clients, "
         "a mix of searches and pages as readers send them, the cache in use as in "
         "production",
