@@ -168,7 +168,9 @@ def _measure(target, uri, size: SizeResult, options: Options, password, slugs, l
         log(f"    {workload.CLASSES[key]}: {words[:150]}")
     result.notes += [f"{size.label}: {note}" for note in work.notes]
     if options.tantivy:
-        index = tantivy_index.TantivyIndex(options.data_root / f"tantivy-{size.label}")
+        index = tantivy_index.TantivyIndex(
+            options.data_root / f"tantivy-{size.label}", pieces=targets.counts(uri)["all"]
+        )
         try:
             log("  building the Tantivy index")
             index.build(uri, log)

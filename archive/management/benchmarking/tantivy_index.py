@@ -44,7 +44,7 @@ def _midnight(day: datetime.date) -> datetime.datetime:
 
 
 class TantivyIndex:
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, pieces: int | None = None):
         import tantivy
 
         builder = tantivy.SchemaBuilder()
@@ -54,17 +54,26 @@ class TantivyIndex:
         builder.add_integer_field("actor", indexed=True)
         builder.add_date_field("published_on", indexed=True, fast=True)
         self.schema = builder.build()
-        shutil.rmtree(directory, ignore_errors=True)
-        directory.mkdir(parents=True)
         self.directory = directory
-        self.index = tantivy.Index(self.schema, path=str(directory))
+        # An index built earlier over the same pieces is reused (a million take a
+        # quarter of an hour to index): the marker holds their number and build time.
+        self.marker = directory / "kroniek-built"
+        self.reused = self.marker.exists() and self.marker.read_text().split()[0] == str(pieces)
+        if not self.reused:
+            shutil.rmtree(directory, ignore_errors=True)
+            directory.mkdir(parents=True)
+        self.index = tantivy.Index(self.schema, path=str(directory), reuse=self.reused)
         self.index.register_tokenizer(ANALYZER, _analyzer())
-        self.build_seconds = 0.0
+        self.build_seconds = float(self.marker.read_text().split()[1]) if self.reused else 0.0
+        self.pieces = pieces if self.reused else 0
 
     def build(self, uri: str, log) -> None:
         """Every piece, read with a server-side cursor, written by two indexing threads."""
         import tantivy
 
+        if self.reused:
+            log("    Tantivy: reusing the index built earlier over the same pieces")
+            return
         started = time.perf_counter()
         writer = self.index.writer(heap_size=1_000_000_000, num_threads=2)
         n = 0
@@ -93,6 +102,7 @@ class TantivyIndex:
         self.index.reload()
         self.build_seconds = time.perf_counter() - started
         self.pieces = n
+        self.marker.write_text(f"{n} {self.build_seconds:.1f}")
 
     @property
     def size(self) -> int:
@@ -147,5 +157,8 @@ class TantivyIndex:
         return [searcher.doc(address)["pk"][0] for _, address in result.hits]
 
     def close(self) -> None:
+        """Let go of the index; keep it on disk when complete (the marker says so), for
+        the next run over the same pieces."""
         self.index = None
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if not self.marker.exists():
+            shutil.rmtree(self.directory, ignore_errors=True)
