@@ -239,3 +239,19 @@ def test_no_cache_asks_for_a_fresh_page_and_refreshes_the_cache(
         client.get(reverse("archive:browse"), {"q": "Poetin"}, HTTP_CACHE_CONTROL="no-cache")
     # Pool, facets and page computed again, not read from the cache.
     assert any("ts_rank" in q["sql"] for q in fresh.captured_queries)
+
+
+def test_saving_an_actor_never_overwrites_its_counts():
+    """An editor's form holds the counts as they were when it was loaded; saving it
+    after links came in must not put them back."""
+    actor = Actor.objects.create(name="Kapitein Zeehond", slug="kapitein-zeehond")
+    stale = Actor.objects.get(pk=actor.pk)
+    pieces = many("stormvloed", 2)
+    ArticleActor.objects.bulk_create([ArticleActor(article=p, actor=actor) for p in pieces])
+    stale.description = "Een kapitein."
+    stale.save()
+    actor.refresh_from_db()
+    assert (actor.piece_count, actor.suggested_count, actor.description) == (2, 2, "Een kapitein.")
+    Actor.objects.filter(pk=actor.pk).update(piece_count=99)
+    actor.refresh_from_db()
+    assert actor.piece_count == 2
