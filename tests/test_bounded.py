@@ -255,3 +255,17 @@ def test_saving_an_actor_never_overwrites_its_counts():
     Actor.objects.filter(pk=actor.pk).update(piece_count=99)
     actor.refresh_from_db()
     assert actor.piece_count == 2
+
+
+def test_a_rare_word_newest_first_is_sorted_without_walking_the_date_index(
+    client, django_assert_max_num_queries
+):
+    old = make_article(
+        "Een kwallenplaag in 1990.", title="Toen", published_on=datetime.date(1990, 1, 1)
+    )
+    new = make_article("Weer een kwallenplaag.", title="Nu", published_on=datetime.date(2024, 6, 1))
+    with django_assert_max_num_queries(10) as seen:
+        response = client.get(reverse("archive:browse"), {"q": "kwallenplaag", "sort": "newest"})
+    assert titles(response) == [new.title, old.title]
+    pool = next(q["sql"] for q in seen.captured_queries if "LIMIT 1001" in q["sql"])
+    assert '"published_on" + 0' in pool

@@ -178,6 +178,8 @@ class Browse:
                     ),
                 )
             queryset = queryset.filter(search_vector=TsQuery(self.compiled.any))
+            share = self.compiled.expected_any / max(self.compiled.pieces, 1)
+            return by_date(queryset, self.sort == "oldest", self.pool_size, share)
         return by_date(queryset, oldest=self.sort == "oldest", size=self.pool_size)
 
     @property

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import DateField, ExpressionWrapper, F
 
 from archive.search.queries import CompiledQuery, TsQuery
 
@@ -51,10 +52,27 @@ NEWEST = ("-published_on", "-id")
 OLDEST = ("published_on", "id")
 
 
-def by_date(queryset, oldest: bool = False, size: int | None = None) -> Pool:
-    """Newest (or oldest) first: the first `size` pieces straight off the date index."""
+# A word in at least this share of the pieces is found newest first by walking the
+# date index (a match every few rows); a rarer one would make that walk read a vector
+# from TOAST for row after row (a word in one piece of a million: all of them), so its
+# matches are gathered through the full-text index and sorted instead.
+DENSE = 0.1
+
+
+def by_date(
+    queryset, oldest: bool = False, size: int | None = None, share: float | None = None
+) -> Pool:
+    """Newest (or oldest) first, the first `size` pieces. `share`: when the pieces are
+    a search's matches, the share of the archive the words are expected in."""
     size = size or pool_size()
-    ids = _ids(queryset, size + 1, OLDEST if oldest else NEWEST)
+    order = OLDEST if oldest else NEWEST
+    if share is not None and share < DENSE:
+        # Sorting on an expression the date index does not hold keeps the planner from
+        # walking it.
+        day = ExpressionWrapper(F("published_on") + 0, output_field=DateField())
+        key = day.asc() if oldest else day.desc()
+        order = (key, "id" if oldest else "-id")
+    ids = _ids(queryset, size + 1, order)
     return Pool(ids[:size], complete=len(ids) <= size)
 
 
