@@ -121,6 +121,11 @@ def other_users(target: Target) -> list[int]:
     return [pid for pid in pids if pid != os.getpid() and psutil.pid_exists(pid)]
 
 
+# The database the embedded settings name, as the target's own processes (manage.py,
+# gunicorn) see it; not this process's settings, which a test run renames.
+EMBEDDED_NAME = "kroniek"
+
+
 @contextlib.contextmanager
 def opened(target: Target):
     """A connection URI for the target's database, its server held open meanwhile."""
@@ -135,8 +140,8 @@ def opened(target: Target):
     with server._lock:  # joining again after an earlier release in this process
         server.global_process_id_list.get_and_add(os.getpid())
     try:
-        base.ensure_database(data_dir, settings.DATABASES["default"]["NAME"])
-        yield server.get_uri(settings.DATABASES["default"]["NAME"])
+        base.ensure_database(data_dir, EMBEDDED_NAME)
+        yield server.get_uri(EMBEDDED_NAME)
     finally:
         _release(server)
         base.start_server.cache_clear()
