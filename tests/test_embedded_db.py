@@ -86,3 +86,62 @@ def test_unclear_memory_is_refused(monkeypatch):
     monkeypatch.setenv("KRONIEK_PG_MEMORY", "lots")
     with pytest.raises(ImproperlyConfigured, match="KRONIEK_PG_MEMORY"):
         tuning.machine_memory()
+
+
+THREADS_AT_ONCE = """
+import threading
+import django
+django.setup()
+from django.db import connections
+
+errors = []
+
+def first_query():
+    try:
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as error:
+        errors.append(repr(error))
+    finally:
+        connections.close_all()
+
+threads = [threading.Thread(target=first_query) for _ in range(6)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(errors)
+"""
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql"
+    or not hasattr(connection, "settings_dict")
+    or "DATA_DIR" not in connection.settings_dict,
+    reason="only the embedded server starts on first use",
+)
+def test_threads_of_a_new_worker_all_wait_for_the_server(tmp_path):
+    """A gthread worker's threads reach their first query together; none may see a
+    server that another thread is still starting."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "archive.settings",
+        "KRONIEK_PGDATA": str(tmp_path / "pgdata"),
+        "KRONIEK_PG_MEMORY": "1GB",
+    }
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", THREADS_AT_ONCE],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -1,10 +1,16 @@
 import functools
+import threading
 import warnings
 from pathlib import Path
 
 from django.db.backends.postgresql import base as postgresql
 
 from archive.embedded_db import tuning
+
+# Threads of one worker (gunicorn's gthread) reach their first query together: one
+# starts or joins the server (and makes the database), the others wait for it, not for
+# a half-started one.
+_starting = threading.RLock()
 
 
 @functools.cache
@@ -15,6 +21,11 @@ def start_server(data_dir: str):
     and a list of the processes using it): gunicorn workers and manage.py share it,
     and the last process to exit stops it.
     """
+    with _starting:
+        return _start(data_dir)
+
+
+def _start(data_dir: str):
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset and then uses /tmp, which
         # is what a server without a login session wants anyway.
@@ -29,6 +40,11 @@ def start_server(data_dir: str):
 
 @functools.cache
 def ensure_database(data_dir: str, name: str) -> None:
+    with _starting:  # two threads would both find it missing and both create it
+        _ensure_database(data_dir, name)
+
+
+def _ensure_database(data_dir: str, name: str) -> None:
     import psycopg
     from psycopg import sql
 
