@@ -83,15 +83,19 @@ def by_relevance(
     know only the words, so they are trusted only when none do."""
     size = size or pool_size()
 
-    def surely_more(expected: float) -> bool:
-        return not narrowed and expected > SURELY_MORE * size
+    known_large: set[str] = set()  # alternatives already counted past `size`
+
+    def large(alternative: str, expected: float) -> bool:
+        surely = not narrowed and expected > SURELY_MORE * size
+        return surely or alternative in known_large
 
     matching = queryset.filter(search_vector=TsQuery(compiled.any))
-    if not surely_more(compiled.expected_any):
+    if not large(compiled.any, compiled.expected_any):
         # The common case in one statement: at most `size` matches, all ranked.
         found, ids, scores = rank(_sql(matching, size + 1), compiled, size)
         if found <= size:
             return Pool(ids, complete=True, scores=scores)
+        known_large.add(compiled.any)  # a one-word query need not count it again
     chosen: dict[int, tuple[int, bool]] = {}  # id -> (tier, ranked on its whole text)
 
     def add(ids, level, whole):
@@ -102,13 +106,14 @@ def by_relevance(
         overflowing = []
         for alternative, expected in tier:
             in_it = queryset.filter(search_vector=TsQuery(alternative))
-            ids = [] if surely_more(expected) else _ids(in_it, size + 1)
-            if ids and len(ids) <= size:
-                add(ids, level, whole=True)
-            elif not ids and not surely_more(expected):
-                continue  # no piece at all
-            else:
+            if large(alternative, expected):
+                overflowing.append((in_it, alternative, []))
+                continue
+            ids = _ids(in_it, size + 1)
+            if len(ids) > size:
                 overflowing.append((in_it, alternative, ids))
+            else:
+                add(ids, level, whole=True)
         for in_it, alternative, ids in overflowing:
             room = size - len(chosen)
             if room <= 0:
