@@ -125,11 +125,12 @@ def by_relevance(
             # Headline and intro are part of the whole text, so a head match is a
             # match: not asking the whole text too keeps its vector out of TOAST.
             head = queryset.filter(head_vector=TsQuery(alternative))
-            add(_ids(head, max(room // 2, 1)), level, whole=False)
+            heads = _ids(head, max(room // 2, 1))
+            add(heads, level, whole=False)
             room = size - len(chosen)
             if room > 0:
-                # A few more than the room: some are head matches already.
-                add(ids or _ids(in_it, room + room // 4), level, whole=False)
+                # Not the head matches again: the fill would stop short of the room.
+                add(ids or _ids(in_it.exclude(pk__in=heads), room), level, whole=False)
         if len(chosen) >= size:
             break
     ids, scores = rank_candidates(chosen, compiled)
