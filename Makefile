@@ -11,7 +11,7 @@ THREADS ?=
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test lint admin bench bench-quality clean browser
+.PHONY: run test lint admin bench bench-quality clean browser backup restore fuzz load
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Kroniek needs Python 3.11 or newer; set PYTHON=python3.12 (or similar)"'
@@ -32,7 +32,7 @@ run: $(VENV)/.installed .secret_key
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	@echo
 	@echo "Kroniek draait op http://$(HOST):$(PORT)/  (stoppen: Ctrl-C)"
-	@echo "Beheer (Django admin): http://$(HOST):$(PORT)/admin/"
+	@echo "Beheer (Django admin): http://$(HOST):$(PORT)/$(or $(ADMIN_URL),admin/)"
 	@echo "Een beheerdersaccount maak je in een tweede terminal met: make admin"
 	@echo
 	SECRET_KEY="$$(cat .secret_key)" $(if $(WORKERS),WEB_WORKERS=$(WORKERS)) \
@@ -89,6 +89,28 @@ bench: $(VENV)/.installed
 # inside one transaction that is rolled back: the archive is left as it was.
 bench-quality: $(VENV)/.installed
 	$(BIN)/python manage.py bench_search $(BENCH_ARGS)
+
+# The whole database (embedded, or DATABASE_URL's) to backups/kroniek-<UTC time>.dump with
+# pg_dump; BACKUP=path chooses the file (a folder: the dated name inside it).
+backup: $(VENV)/.installed
+	$(BIN)/python manage.py backup $(if $(BACKUP),--file "$(BACKUP)")
+
+# A backup back into the configured database, all in one transaction: make restore
+# BACKUP=backups/kroniek-....dump (asks first; YES=1 does not).
+restore: $(VENV)/.installed
+	$(BIN)/python manage.py restore $(if $(BACKUP),"$(BACKUP)") $(if $(filter 1 yes true,$(YES)),--yes)
+
+# Every public URL fed FUZZ_EXAMPLES generated requests (the test suite runs a fixed few
+# hundred); a failure found is kept in .hypothesis/ and tried first the next run.
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(VENV)/.installed
+	FUZZ_PROFILE=deep FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py -q $(PYTEST_ARGS)
+
+# The archive driven past its capacity and back, in a database of its own under .bench/;
+# prints a Markdown report. The database stopped mid-burst: make load LOAD_ARGS=--fault
+LOAD_ARGS ?=
+load: $(VENV)/.installed
+	$(BIN)/python manage.py loadtest $(LOAD_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

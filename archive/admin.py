@@ -18,7 +18,7 @@ from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.paginator import Paginator
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import (
     Count,
     Exists,
@@ -747,14 +747,17 @@ class ArticleAdmin(KroniekAdmin):
         ids = list(queryset.values_list("pk", flat=True))
         actors = ArticleActor.objects.filter(article__in=ids, confirmed=False)
         events = ArticleEvent.objects.filter(article__in=ids, confirmed=False)
-        touched = set(actors.values_list("article", flat=True))
-        touched |= set(events.values_list("article", flat=True))
-        n_actors = actors.update(confirmed=True)
-        n_events = events.update(confirmed=True)
-        # A bulk update writes no history by itself; the editors' list of changes should
-        # still say who confirmed what.
-        for article in Article.objects.filter(pk__in=touched):
-            self.log_change(request, article, "Alle voorstellen bevestigd.")
+        # All or nothing: actions run outside the admin's transaction, and a connection
+        # lost halfway would leave the actors confirmed, the events not, and no history.
+        with transaction.atomic():
+            touched = set(actors.values_list("article", flat=True))
+            touched |= set(events.values_list("article", flat=True))
+            n_actors = actors.update(confirmed=True)
+            n_events = events.update(confirmed=True)
+            # A bulk update writes no history by itself; the editors' list of changes
+            # should still say who confirmed what.
+            for article in Article.objects.filter(pk__in=touched):
+                self.log_change(request, article, "Alle voorstellen bevestigd.")
         if not n_actors and not n_events:
             self.message_user(request, "Er waren geen voorstellen te bevestigen.", messages.INFO)
             return

@@ -15,6 +15,7 @@ from archive.forms import BrowseForm
 from archive.models import Article, ArticleActor, ArticleEvent, DatePrecision, Genre
 from archive.search import MAX_QUERY_LENGTH, Browse
 from archive.templatetags.kroniek import precise_date
+from archive.views import api_error
 
 EXPORT_LIMIT = 5000
 # How a list in plain text (a CSV cell, a feed category) marks a link an editor has not
@@ -125,7 +126,7 @@ def article_api(request, slug):
     """/api/artikel/<slug>/: one piece with all its metadata and its text as blocks."""
     article = with_subjects(Article.objects.all()).filter(slug=slug).first()
     if article is None:
-        return JsonResponse({"error": "Dit stuk bestaat niet."}, status=404)
+        return api_error(404, "Dit stuk bestaat niet.")
     return JsonResponse(
         {
             **article_data(article, request),

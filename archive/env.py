@@ -1,6 +1,7 @@
 """Small readers for settings from the environment that fail loudly on bad values."""
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -35,3 +36,28 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """A rate as "count/seconds" (e.g. "60/60": sixty requests a minute)."""
+    raw = os.environ.get(name, "").strip() or default
+    count, _, seconds = raw.partition("/")
+    try:
+        rate = int(count), int(seconds)
+    except ValueError:
+        rate = (0, 0)
+    if rate[0] < 1 or rate[1] < 1:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate such as 60/60 (count/seconds).")
+    return rate
+
+
+def env_url_prefix(name: str, default: str) -> str:
+    """A path under the site's root for urls.py: "beheer/", never "/beheer" or "beheer".
+    Plain URL characters only: urls.py would read "<...>" as a converter."""
+    value = os.environ.get(name, "").strip() or default
+    if not re.fullmatch(r"([A-Za-z0-9._~-]+/)+", value):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} must be a path such as 'beheer/': letters, digits and "
+            "-._~, ending in '/', not starting with it."
+        )
+    return value

@@ -2,6 +2,7 @@
 URL, and the admin's form for a piece, which keeps duplicates out."""
 
 from django import forms
+from django.conf import settings
 from django.db import models
 from django.http import QueryDict
 from django.urls import reverse
@@ -88,6 +89,38 @@ class BrowseForm(forms.Form):
         )
 
 
+def thousands(n: int) -> str:
+    """1234567 -> '1.234.567', as Dutch readers write numbers."""
+    return f"{n:,}".replace(",", ".")
+
+
+def max_chars(limit: int, what: str, advice: str = ""):
+    """A validator refusing text over `limit` characters, saying how long it is and
+    what to do. Not max_length: its maxlength attribute would have the browser cut a
+    pasted piece off unseen."""
+
+    def validate(value):
+        if len(value) > limit:
+            raise forms.ValidationError(too_long(what, len(value), limit, advice))
+
+    return validate
+
+
+def too_long(what: str, length: int, limit: int, advice: str = "") -> str:
+    """'Tekst is 250.312 tekens lang; er passen er ten hoogste 200.000.' and the advice."""
+    text = (
+        f"{what} is {thousands(length)} tekens lang; er passen er ten hoogste {thousands(limit)}."
+    )
+    return f"{text} {advice}" if advice else text
+
+
+# Per field of a piece: its limit and what to do about a text over it.
+PIECE_LIMITS = {
+    "lead": ("MAX_LEAD_CHARS", "Kort de intro in."),
+    "body": ("MAX_PIECE_CHARS", "Kort de tekst in of verdeel hem over meer stukken."),
+}
+
+
 def _https_urls(field, **kwargs):
     # An address pasted without a scheme is taken as https (Django 6's default).
     if isinstance(field, models.URLField):
@@ -114,6 +147,14 @@ class ArticleForm(forms.ModelForm):
             *("title", "slug", "lead", "body", "genre", "published_on", "date_precision"),
             *("source", "authors", "url", "rejected_actors", "rejected_events"),
         ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, (setting, advice) in PIECE_LIMITS.items():
+            if name in self.fields:
+                field = self.fields[name]
+                limit = getattr(settings, setting)
+                field.validators.append(max_chars(limit, str(field.label).capitalize(), advice))
 
     def clean_body(self):
         # Browsers send a textarea with CRLF line ends; stored text uses LF throughout.

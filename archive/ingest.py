@@ -14,6 +14,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -72,9 +73,11 @@ class Outcome:
 def draft_from_text(raw: str, origin: str, **metadata) -> Draft:
     """A draft from raw text: cleaned, with whatever the text tells about itself.
     Metadata given by the caller (from JSON or HTML) wins over what the text suggests."""
+    check_size("tekst", raw, settings.MAX_PASTE_CHARS, "MAX_PASTE_CHARS")
     cleaned = clean(raw)
     if not cleaned.body:
         raise Unreadable("geen tekst over na het opschonen")
+    check_size("opgeschoonde tekst", cleaned.body, settings.MAX_PIECE_CHARS, "MAX_PIECE_CHARS")
     draft = Draft(
         origin=origin,
         body=cleaned.body,
@@ -90,7 +93,22 @@ def draft_from_text(raw: str, origin: str, **metadata) -> Draft:
     for name, value in metadata.items():
         if value:
             setattr(draft, name, value)
+    check_size("intro", draft.lead, settings.MAX_LEAD_CHARS, "MAX_LEAD_CHARS")
     return draft
+
+
+def check_size(what: str, text: str, limit: int, setting: str) -> None:
+    """Unreadable when `text` is over `limit` characters, naming the size and the setting."""
+    if len(text) > limit:
+        raise Unreadable(too_long(what, len(text), limit, setting))
+
+
+def too_long(what: str, length: int, limit: int, setting: str) -> str:
+    return f"{what} te lang: {thousands(length)} tekens, ten hoogste {thousands(limit)} ({setting})"
+
+
+def thousands(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
 
 
 def source_named_in(text: str) -> str:
@@ -182,16 +200,24 @@ def files_in(paths) -> Iterator[Path]:
 
 
 def _read_text(path: Path) -> str:
+    limit = settings.MAX_IMPORT_CHARS
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            # A character is at most 4 bytes: past that many bytes the file is too long
+            # whatever it holds, and the rest is not read.
+            data = handle.read(4 * limit + 1)
     except FileNotFoundError as error:
         raise Unreadable("bestand bestaat niet") from error
     except OSError as error:
         raise Unreadable(f"niet te lezen: {error.strerror or error}") from error
+    if len(data) > 4 * limit:
+        raise Unreadable(f"bestand te lang: meer dan {thousands(limit)} tekens (MAX_IMPORT_CHARS)")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise Unreadable(f"geen UTF-8-tekst (byte {error.start})") from error
+    check_size("bestand", text, limit, "MAX_IMPORT_CHARS")
+    return text
 
 
 def count_pieces(path: Path) -> int:
@@ -199,8 +225,8 @@ def count_pieces(path: Path) -> int:
     if suffix_of(path) not in JSONL_SUFFIXES:
         return 1
     try:
-        with _open_lines(path) as lines:
-            return sum(1 for line in lines if line.strip())
+        with _open_lines(path) as handle:
+            return sum(1 for _, line, _ in _lines(handle) if line is None or line.strip())
     except (OSError, UnicodeDecodeError, EOFError):
         return 1
 
@@ -209,6 +235,23 @@ def _open_lines(path: Path):
     if suffix_of(path) == ".jsonl.gz":
         return gzip.open(path, "rt", encoding="utf-8")
     return path.open(encoding="utf-8")
+
+
+def _lines(handle) -> Iterator[tuple[int, str | None, int]]:
+    """(number, line, length) for each line; a line over MAX_IMPORT_CHARS comes as None
+    with its length, and is never held in memory whole."""
+    limit = settings.MAX_IMPORT_CHARS
+    number = 0
+    while chunk := handle.readline(limit + 1):
+        number += 1
+        if chunk.endswith("\n") or len(chunk) <= limit:
+            yield number, chunk, len(chunk.rstrip("\n"))
+            continue
+        length = len(chunk)
+        while (more := handle.readline(1 << 20)) and not more.endswith("\n"):
+            length += len(more)
+        length += len(more.rstrip("\n"))
+        yield number, None, length
 
 
 def read_file(path: Path) -> Iterator[Draft | Outcome]:
@@ -235,11 +278,16 @@ def _looks_like_html(text: str) -> bool:
 def _read_jsonl(path: Path) -> Iterator[Draft | Outcome]:
     number = 0
     try:
-        with _open_lines(path) as lines:
-            for number, line in enumerate(lines, 1):
+        with _open_lines(path) as handle:
+            for number, line, length in _lines(handle):
+                origin = f"{path.name}:{number}"
+                if line is None:
+                    limit = settings.MAX_IMPORT_CHARS
+                    reason = too_long("regel", length, limit, "MAX_IMPORT_CHARS")
+                    yield Outcome(origin, "failed", reason=reason)
+                    continue
                 if not line.strip():
                     continue
-                origin = f"{path.name}:{number}"
                 try:
                     yield draft_from_json(json.loads(line), origin)
                 except json.JSONDecodeError as error:

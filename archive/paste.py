@@ -8,6 +8,7 @@ editor confirms or rejects them.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.utils import construct_change_message
 from django.core.exceptions import PermissionDenied
@@ -18,7 +19,7 @@ from django.urls import reverse
 
 from archive.cleaning import clean
 from archive.duplicates import find_duplicate
-from archive.forms import duplicate_message
+from archive.forms import duplicate_message, max_chars, too_long
 from archive.ingest import author_for, source_named_in
 from archive.models import Article, Author, Genre, Source
 
@@ -35,12 +36,24 @@ DRAFT_FIELDS = [
 ]
 
 
+PASTE_ADVICE = "Plak alleen het stuk zelf, zonder de rest van de pagina."
+
+
+def raw_limit():
+    return max_chars(settings.MAX_PASTE_CHARS, "De geplakte tekst", PASTE_ADVICE)
+
+
 class PasteForm(forms.Form):
     raw = forms.CharField(
         label="Ruwe tekst",
         widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "class": "vLargeTextField"}),
         help_text="Plak de tekst zoals die van de nieuwssite komt, met bijschriften en al.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read when the form is made, so a changed setting applies at once.
+        self.fields["raw"].validators.append(raw_limit())
 
 
 class DraftExtras(forms.Form):
@@ -51,6 +64,10 @@ class DraftExtras(forms.Form):
     bio_author = forms.CharField(required=False, widget=forms.HiddenInput)
     bio = forms.CharField(required=False, widget=forms.HiddenInput)
     add_bio_author = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["raw"].validators.append(raw_limit())
 
 
 def paste_view(model_admin, request):
@@ -72,7 +89,9 @@ def paste_view(model_admin, request):
         if form.is_valid() and extras.is_valid():
             article = save_draft(model_admin, request, form, extras.cleaned_data)
             return redirect(reverse("admin:archive_article_change", args=[article.pk]))
-        cleaned = clean(request.POST.get("raw", ""))
+        # Only what step 1 would have accepted is cleaned again to list what went.
+        raw = request.POST.get("raw", "")
+        cleaned = clean(raw if len(raw) <= settings.MAX_PASTE_CHARS else "")
         return step_two(request, context, form, extras, cleaned, getattr(form, "duplicate", None))
 
     paste = PasteForm(request.POST or None)
@@ -80,6 +99,9 @@ def paste_view(model_admin, request):
         cleaned = clean(paste.cleaned_data["raw"])
         if not cleaned.body:
             paste.add_error("raw", "Na het opschonen blijft er geen tekst over.")
+        elif len(cleaned.body) > settings.MAX_PIECE_CHARS:
+            limit = too_long("De opgeschoonde tekst", len(cleaned.body), settings.MAX_PIECE_CHARS)
+            paste.add_error("raw", f"{limit} Verdeel hem over meer stukken.")
         else:
             form = DraftForm(initial=proposal(cleaned))
             extras = DraftExtras(

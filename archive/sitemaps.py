@@ -1,6 +1,7 @@
 """What crawlers read: the sitemap sections (served through a sitemap index, so a million
 pieces split into pages of at most 50,000 URLs) and robots.txt."""
 
+import hashlib
 import math
 from functools import cached_property
 from types import SimpleNamespace
@@ -11,7 +12,7 @@ from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.db.models import Max
 from django.http import HttpResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from archive.models import Actor, Article, Author, Event, Source
 from archive.search import catalogue
@@ -111,12 +112,15 @@ SITEMAPS = {
 }
 
 
-@require_GET
+@require_safe
 def section(request, section):
     """One sitemap section page, rendered once per change of the archive: crawlers
     walk all of them, and a page's URLs change only when an editor changes a piece."""
     page = request.GET.get("p", "1")[:12]
-    key = f"sitemap:{request.scheme}:{request.get_host()}:{section}:{page}"
+    # Hashed: a section or page a crawler makes up may hold spaces and control characters,
+    # which are no cache key.
+    asked = f"{request.scheme}:{request.get_host()}:{section}:{page}"
+    key = "sitemap:" + hashlib.sha256(asked.encode()).hexdigest()
 
     def render():
         response = sitemap_views.sitemap(request, sitemaps=SITEMAPS, section=section)
@@ -130,12 +134,13 @@ def section(request, section):
     return response
 
 
-@require_GET
+@require_safe
 def robots_txt(request):
     lines = [
         "User-agent: *",
         # Machine formats and endless filter combinations; the sitemap lists every page.
-        "Disallow: /admin/",
+        # Not the admin: its path (ADMIN_URL) is kept out of sight, no page links to it,
+        # and its pages tell robots themselves not to index them.
         "Disallow: /api/",
         "Disallow: /zoeken/export.csv",
         "Disallow: /zoeken/feed/",

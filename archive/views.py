@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import SimpleLazyObject
+from django.views import defaults as error_views
 
 from archive.charts import coverage_chart
 from archive.forms import BrowseForm
@@ -213,3 +214,57 @@ def browse(request):
             "suggestion": search.suggestion() if not page.object_list else None,
         },
     )
+
+
+# Error pages. Django's own handlers render templates/<status>.html; under /api/ a
+# machine gets JSON instead: {"error": "<Dutch sentence>", "status": <int>}.
+
+API_PREFIX = "/api/"
+API_ERRORS = {
+    400: "Dit verzoek begrijpen we niet.",
+    403: "Geen toegang.",
+    404: "Dit adres bestaat niet.",
+    500: "Er ging iets mis aan onze kant; probeer het later opnieuw.",
+}
+
+
+def is_api(request) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+def api_error(status: int, message: str | None = None, retry_after: int | None = None):
+    """The API's answer to a failed request; with retry_after also the Retry-After header."""
+    data = {"error": message or API_ERRORS[status], "status": status}
+    if retry_after is not None:
+        data["retry_after"] = retry_after
+    response = JsonResponse(data, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def bad_request(request, exception):
+    if is_api(request):
+        return api_error(400)
+    # What was refused may be the query string itself (more than
+    # DATA_UPLOAD_MAX_NUMBER_FIELDS fields): the page's search box must not parse it again.
+    request.GET = QueryDict()
+    return error_views.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if is_api(request):
+        return api_error(403)
+    return error_views.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    if is_api(request):
+        return api_error(404)
+    return error_views.page_not_found(request, exception)
+
+
+def server_error(request):
+    if is_api(request):
+        return api_error(500)
+    return error_views.server_error(request)

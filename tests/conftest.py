@@ -49,3 +49,10 @@ def _fresh_cache(settings, tmp_path):
             "LOCATION": str(tmp_path / "cache"),
         }
     }
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limits(settings):
+    """Tests fire many requests from one address; tests/test_ratelimit.py turns the
+    limits back on."""
+    settings.RATE_LIMITS_ENABLED = False

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from archive.models import Actor, Article, ArticleActor, Event, Source
-from archive.search import Browse, Filters
+from archive.search import Browse, Filters, catalogue
 from tests.factories import make_article
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +114,21 @@ def test_an_edit_shows_at_once_although_the_search_was_cached(client):
     make_article("De walvisvaart van weleer.", title="Walvissen")
     again = client.get(reverse("archive:browse"), {"q": "walvisvaart"})
     assert titles(again) == ["Walvissen"]
+
+
+def test_an_edit_moves_the_cache_on_again_when_it_commits(
+    client, django_capture_on_commit_callbacks
+):
+    """A reader who caches a page between an editor's save and its commit caches the old
+    rows under the new generation; the commit moves the generation on once more."""
+    piece = make_article("De walvisvaart van weleer.", title="Walvissen")
+    with django_capture_on_commit_callbacks() as callbacks:
+        piece.title = "Walvissen en haaien"
+        piece.save()
+    during = catalogue.generation()
+    for callback in callbacks:
+        callback()
+    assert catalogue.generation() != during
 
 
 def test_a_repeated_search_is_served_from_the_cache(client, django_assert_num_queries):

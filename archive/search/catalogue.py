@@ -11,6 +11,7 @@ import contextvars
 import time
 
 from django.core.cache import cache
+from django.db import transaction
 
 GENERATION_KEY = "kroniek:generation"
 # Stale generations are never read again; they expire by themselves.
@@ -34,8 +35,17 @@ def generation() -> int:
     return current
 
 
-def changed(**_signal_kwargs) -> None:
-    """The archive changed: every cached value from before is stale."""
+def changed(using=None, **_signal_kwargs) -> None:
+    """The archive changed: every cached value from before is stale.
+
+    Moved on at once (the writer's own next reads must not come from the cache) and
+    again when the transaction commits: a reader who cached the old rows in between,
+    under the new generation, would otherwise keep them until the next change."""
+    _move_on()
+    transaction.on_commit(_move_on, using=using)
+
+
+def _move_on() -> None:
     cache.set(GENERATION_KEY, time.time_ns(), timeout=None)
 
 

@@ -5,7 +5,7 @@ pieces match. When the pool holds every match the counts are exact; otherwise th
 counts within the pool, and the page says so.
 """
 
-from django.db import connection
+from archive.routers import reading_connection
 
 FACET_SIZE = 12
 
@@ -55,7 +55,7 @@ def facet_counts(ids: list[int]) -> dict[str, list[tuple[str, str, int]]]:
     facets = {name: [] for name in FACETS}
     if not ids:
         return facets
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(_SQL, {"ids": ids, "size": FACET_SIZE})
         for facet, value, label, n in cursor.fetchall():
             facets[facet].append((str(value), str(label), n))

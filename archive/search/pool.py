@@ -22,9 +22,9 @@ The pool says whether it is complete, and the page says "meer dan" when it is no
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import DateField, ExpressionWrapper, F
 
+from archive.routers import reading_connection
 from archive.search.queries import CompiledQuery, TsQuery
 
 
@@ -189,7 +189,7 @@ def rank(candidates, compiled: CompiledQuery, cap: int | None = None):
                  scored.id DESC
     """
     limit = cap if cap is not None else 2**62
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(sql, [*candidates_params, limit, *params, compiled.any])
         rows = cursor.fetchall()
     ranked = [(pk, float(score)) for _, pk, score in rows if pk is not None]
@@ -228,7 +228,7 @@ def rank_candidates(chosen: dict[int, tuple[int, bool]], compiled: CompiledQuery
         SELECT id, (%s - level) * 100 + coverage + rank FROM scored
         ORDER BY level, coverage DESC, rank DESC, published_on DESC, id DESC
     """
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         cursor.execute(sql, [ids, levels, whole, *params, compiled.any, compiled.any, tiers])
         rows = cursor.fetchall()
     return [pk for pk, _ in rows], {pk: float(score) for pk, score in rows}

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery
-from django.db import connection
 
+from archive.routers import reading_connection
 from archive.search import catalogue
 from archive.search.parsing import ParsedQuery, Term, fold
 
@@ -118,7 +118,7 @@ class CompiledQuery:
         selects.append(" || ".join(sql for sql, _ in excluded) or "''")
         params += [p for _, ps in excluded for p in ps]
         stale = _statistics.stale()
-        with connection.cursor() as cursor:
+        with reading_connection().cursor() as cursor:
             cursor.execute(
                 "SELECT "
                 + ", ".join(f"({sql})::text" for sql in selects)

@@ -1,13 +1,17 @@
 """Highlighted passages for one page of results."""
 
 import html
+import re
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline
 
 from archive.search.queries import CompiledQuery, TsQuery
 
-_START, _STOP = "\ue000", "\ue001"  # private-use sentinels: never in real text
+_START, _STOP = "\ue000", "\ue001"  # private-use sentinels: rare in real text
+# A marked word: a start, text without sentinels, a stop. A sentinel a text holds itself
+# pairs with nothing and is dropped, so it can never open or close a tag on its own.
+_MARKED = re.compile(f"{_START}([^{_START}{_STOP}]*){_STOP}")
 
 
 def highlighted_snippets(ids, compiled: CompiledQuery | None) -> dict[int, str]:
@@ -42,4 +46,5 @@ def highlighted_snippets(ids, compiled: CompiledQuery | None) -> dict[int, str]:
 
 def mark(snippet: str) -> str:
     escaped = html.escape(snippet.replace("## ", ""), quote=False)
-    return escaped.replace(_START, "<mark>").replace(_STOP, "</mark>")
+    marked = _MARKED.sub(r"<mark>\1</mark>", escaped)
+    return marked.replace(_START, "").replace(_STOP, "")

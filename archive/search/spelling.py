@@ -1,7 +1,6 @@
 """“Bedoelde u: Prigozjin?” for a search that found nothing."""
 
-from django.db import connection
-
+from archive.routers import reading_connection
 from archive.search.parsing import MAX_GROUPS, ParsedQuery, fold
 
 
@@ -11,7 +10,7 @@ def suggest_spelling(parsed: ParsedQuery, threshold: float = 0.4) -> str | None:
     words = parsed.words[:MAX_GROUPS]
     if not words:
         return None
-    with connection.cursor() as cursor:
+    with reading_connection().cursor() as cursor:
         # The closest actor for each word, by any word of any of its names; suggested
         # in the archive's own (Dutch) spelling.
         cursor.execute(

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import psutil
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 HOST = "127.0.0.1"
 # What gunicorn.conf.py may set that changes what is measured.
@@ -193,7 +194,8 @@ class Client:
 
     def login(self, username: str, password: str) -> None:
         """Log in to the admin as a reader's browser would (CSRF token included)."""
-        status, _, page = self.get("/admin/login/")
+        login = reverse("admin:login")
+        status, _, page = self.get(login)
         token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         if status != 200 or not token:
             raise CommandError(f"admin login page answered {status}")
@@ -202,12 +204,12 @@ class Client:
                 "username": username,
                 "password": password,
                 "csrfmiddlewaretoken": token.group(1).decode(),
-                "next": "/admin/",
+                "next": reverse("admin:index"),
             }
         )
         status, _, _ = self.request(
             "POST",
-            "/admin/login/?next=/admin/",
+            f"{login}?{urlencode({'next': reverse('admin:index')})}",
             body=form,
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )

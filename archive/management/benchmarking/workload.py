@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import psycopg
 from django.conf import settings
+from django.urls import reverse
 
 from archive.management.benchmarking.server import Client
 from archive.management.corpus import _same_text, read_dpg
@@ -349,6 +350,7 @@ def _pages(subjects, articles, rare, middle, typed) -> dict[str, list[str]]:
     actor = subjects["actors"][0] if subjects["actors"] else None
     words = [typed[x] for x in middle] or rare
     q = [urlencode({"q": word}) for word in words]
+    pieces = reverse("admin:archive_article_changelist")
     return {
         "home": ["/"],
         "browse": ["/zoeken/"],
@@ -369,10 +371,10 @@ def _pages(subjects, articles, rare, middle, typed) -> dict[str, list[str]]:
         "api_search": [f"/api/zoeken/?{x}" for x in q],
         "api_article": [f"/api/artikel/{slug}/" for _, slug in articles],
         "csv": [f"/zoeken/export.csv?{x}" for x in q],
-        "admin_list": ["/admin/archive/article/"],
-        "admin_actor": [f"/admin/archive/article/?actor={actor[1]}"] if actor else [],
-        "admin_search": [f"/admin/archive/article/?{x}" for x in q],
-        "admin_change": [f"/admin/archive/article/{pk}/change/" for pk, _ in articles],
+        "admin_list": [pieces],
+        "admin_actor": [f"{pieces}?actor={actor[1]}"] if actor else [],
+        "admin_search": [f"{pieces}?{x}" for x in q],
+        "admin_change": [reverse("admin:archive_article_change", args=[pk]) for pk, _ in articles],
     }
 
 

@@ -4,8 +4,9 @@ from collections import Counter
 from contextlib import nullcontext
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 
+from archive import failures
 from archive.cleaning import parse_partial_date
 from archive.ingest import Defaults, Outcome, count_pieces, files_in, read_file, store
 from archive.models import Genre
@@ -83,7 +84,14 @@ class Command(BaseCommand):
             return store(draft, defaults, self.vocabulary)
         except Exception as error:  # One bad piece must not stop the run.
             # store() is all or nothing, so the archive holds no part of this piece.
-            return Outcome(draft.origin, "failed", reason=f"onverwachte fout: {error!r}")
+            if failures.kind_of(error) != failures.UNAVAILABLE:
+                return Outcome(draft.origin, "failed", reason=f"onverwachte fout: {error!r}")
+            # A connection that died outside the piece's transaction stays dead: closed,
+            # the next piece makes a new one once the database is back.
+            if not connection.in_atomic_block and not connection.is_usable():
+                connection.close()
+            reason = f"verbinding met de database verbroken ({failures.first_line(error)})"
+            return Outcome(draft.origin, "failed", reason=f"{reason}; niets opgeslagen")
 
     def record(self, outcome: Outcome, total: int):
         self.outcomes.append(outcome)
