@@ -38,6 +38,25 @@ keepalive = 5
 max_requests = _env_int("WEB_MAX_REQUESTS", 1000)
 max_requests_jitter = max_requests // 10
 
+# Shedding load: a gthread worker's threads take requests from a queue. When more than
+# this many wait in it, the request a thread picks up is marked, and a reader is answered
+# a quick 503 ("het is nu erg druk", archive/failures.py) instead of a page seconds late:
+# the requests behind it are served in time, and a burst leaves no backlog to work off.
+max_waiting = _env_int("WEB_MAX_WAITING", threads * 4)
+WAITING_HEADER = "X-KRONIEK-WAITING"
+
+
+def pre_request(worker, req):
+    # The mark is ours alone: a client's header of that name is dropped.
+    req.headers = [(name, value) for name, value in req.headers if name.upper() != WAITING_HEADER]
+    # The executor's queue of requests accepted but not yet taken by a thread (gthread;
+    # the sync worker has none, and never sheds).
+    queue = getattr(getattr(worker, "tpool", None), "_work_queue", None)
+    waiting = queue.qsize() if queue is not None else 0
+    if waiting > max_waiting:
+        req.headers.append((WAITING_HEADER, str(waiting)))
+
+
 # Django and the app are imported once, before forking: workers start faster and share
 # that memory. Safe here, as nothing connects to the database at import time (the
 # embedded server starts on a worker's first query).

@@ -37,6 +37,7 @@ RETRY_AFTER = 5
 
 UNAVAILABLE = "unavailable"
 TIMEOUT = "timeout"
+BUSY = "busy"
 
 # SQLSTATEs that mean the server is not there for us: the connection was refused or cut
 # (class 08), the server shut down or is starting (57P01-57P03), or it has no connection
@@ -52,6 +53,7 @@ API_MESSAGES = {
         "Deze zoekopdracht duurde te lang en is gestopt. Maak haar kleiner: een periode, "
         "een bron, een actor of meer woorden."
     ),
+    BUSY: "Het is nu erg druk in het archief. Probeer het over een paar seconden opnieuw.",
 }
 
 
@@ -84,7 +86,6 @@ def failure_response(request, error: BaseException) -> HttpResponse | None:
     kind = kind_of(error)
     if kind is None:
         return None
-    retry_after = RETRY_AFTER if kind == UNAVAILABLE else None
     log.warning(
         "%s %s answered 503 (%s): %s",
         request.method,
@@ -92,6 +93,11 @@ def failure_response(request, error: BaseException) -> HttpResponse | None:
         "statement timeout" if kind == TIMEOUT else "database unavailable",
         first_line(error),
     )
+    return unavailable(request, kind, RETRY_AFTER if kind == UNAVAILABLE else None)
+
+
+def unavailable(request, kind: str, retry_after: int | None) -> HttpResponse:
+    """The 503 page of `kind` (UNAVAILABLE, TIMEOUT or BUSY), or its JSON under /api/."""
     if views.is_api(request):
         response = views.api_error(503, API_MESSAGES[kind], retry_after)
     else:
@@ -158,6 +164,24 @@ class ReaderTimeout:
     def _run(self, driver, statement: str):
         with self.connection.wrap_database_errors, driver.cursor() as cursor:
             cursor.execute(statement)
+
+
+class OverloadMiddleware:
+    """A reader's request that waited behind more than WEB_MAX_WAITING others in its
+    worker (gunicorn.conf.py marks it) is answered a 503 at once, without the database;
+    an editor's is served. Logged at INFO: gunicorn's access log counts them anyway."""
+
+    HEADER = "HTTP_X_KRONIEK_WAITING"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        waiting = request.META.get(self.HEADER)
+        if waiting is None or not is_reader_request(request):
+            return self.get_response(request)
+        log.info("%s %s answered 503 (%s waiting)", request.method, request.path, waiting[:8])
+        return unavailable(request, BUSY, RETRY_AFTER)
 
 
 class DatabaseFailureMiddleware:

@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    # More readers than the workers can answer in time: a quick 503 (archive/failures.py).
+    "archive.failures.OverloadMiddleware",
     # The database away or a reader's query too slow: a 503, not a 500 (archive/failures.py).
     "archive.failures.DatabaseFailureMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -186,6 +188,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The Dutch 403 page (templates/403_csrf.html), or JSON under /api/.
+CSRF_FAILURE_VIEW = "archive.views.csrf_failure"
 # Content-Security-Policy on every response (django-csp): scripts and styles only from
 # files on this site, never inline, so markup that slips into a page cannot run. The
 # charts are inline SVG with presentation attributes, which the policy does not govern.

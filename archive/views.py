@@ -5,6 +5,7 @@ from django.db.models import Prefetch
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import SimpleLazyObject
+from django.views import csrf as csrf_views
 from django.views import defaults as error_views
 
 from archive.charts import coverage_chart
@@ -256,6 +257,13 @@ def permission_denied(request, exception):
     if is_api(request):
         return api_error(403)
     return error_views.permission_denied(request, exception)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the API takes no forms, but a client that POSTs to it reads JSON."""
+    if is_api(request):
+        return api_error(403)
+    return csrf_views.csrf_failure(request, reason)
 
 
 def page_not_found(request, exception):

@@ -96,6 +96,14 @@ def test_a_form_without_its_csrf_token_answers_the_dutch_403():
 
 
 @pytest.mark.django_db
+def test_a_post_to_the_api_without_a_csrf_token_answers_json():
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("archive:api_browse"), {"q": "Poetin"})
+    assert response.status_code == 403
+    assert response.json() == {"error": "Geen toegang.", "status": 403}
+
+
+@pytest.mark.django_db
 def test_an_editor_without_the_right_answers_the_dutch_403(client, django_user_model):
     user = django_user_model.objects.create_user("lezer", password="x", is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_article"))

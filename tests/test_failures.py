@@ -528,3 +528,57 @@ def test_the_compose_healthcheck_command_passes_and_fails_for_real():
     # Nothing answers on that port any more.
     dead = subprocess.run(command, executable=sys.executable, capture_output=True, timeout=30)
     assert dead.returncode != 0
+
+
+BUSY = "Het is nu erg druk in het archief"
+
+
+@pytest.mark.django_db
+def test_a_reader_waiting_behind_too_many_others_is_answered_busy_at_once(
+    client, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        response = client.get(
+            reverse("archive:browse"), {"q": "Poetin"}, HTTP_X_KRONIEK_WAITING="40"
+        )
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert BUSY in response.content.decode()
+    api = client.get(reverse("archive:api_browse"), {"q": "Poetin"}, HTTP_X_KRONIEK_WAITING="40")
+    assert api.status_code == 503
+    assert api.json()["error"].startswith(BUSY)
+
+
+@pytest.mark.django_db
+def test_an_editor_is_served_however_many_wait(client):
+    response = client.get(reverse("admin:login"), HTTP_X_KRONIEK_WAITING="40")
+    assert response.status_code == 200
+
+
+def test_gunicorn_marks_a_request_only_when_too_many_wait_behind_it():
+    import runpy
+    from concurrent.futures import ThreadPoolExecutor
+    from types import SimpleNamespace
+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    limit = config["max_waiting"]
+    release = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        pool.submit(release.wait)  # the one thread is busy; what follows waits
+        worker = SimpleNamespace(tpool=pool)
+
+        def marks():
+            # A client's own header of that name never gets through.
+            request = SimpleNamespace(headers=[("HOST", "x"), ("X-KRONIEK-WAITING", "0")])
+            config["pre_request"](worker, request)
+            return [value for name, value in request.headers if name == "X-KRONIEK-WAITING"]
+
+        for _ in range(limit):
+            pool.submit(lambda: None)
+        assert marks() == []
+        pool.submit(lambda: None)
+        assert marks() == [str(limit + 1)]
+    finally:
+        release.set()
+        pool.shutdown()

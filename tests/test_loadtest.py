@@ -153,6 +153,7 @@ def test_the_outage_figures_follow_the_requests():
         Sample("search", 16.1, 0.3, 503),  # after the restart, still failing
         Sample("search", 16.5, 0.5, 200),  # first 200 ends at 17.0
         Sample("search", 17.5, 0.5, 200),
+        Sample("page", 18.0, 0.01, 503, shed=True),  # load shed on purpose: no failure
     ]
     figures = FaultFigures.of(outage, samples)
     assert figures.during.requests == 3

@@ -58,6 +58,9 @@ WARM_UP_ADDRESS = "198.19.255.254"
 # In the 503 page and the API's answer when the statement timeout stopped a search, and
 # not when the database is away (templates/503.html, archive/failures.py).
 STOPPED_BY_TIMEOUT = b"duurde te lang"
+# In the 503 a worker answers at once when too many requests wait in its queue
+# (gunicorn.conf.py, archive/failures.py): load shed, not a failure.
+SHED = b"erg druk"
 
 
 @dataclass
@@ -257,7 +260,8 @@ def drive(
             began = time.monotonic()
             status, took, body = client.request("GET", path, headers=headers)
             timed_out = status == 503 and STOPPED_BY_TIMEOUT in body
-            samples.append(Sample(kind, began, took, status, timed_out))
+            shed = status == 503 and SHED in body
+            samples.append(Sample(kind, began, took, status, timed_out, shed))
         client.close()
 
     threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(clients)]

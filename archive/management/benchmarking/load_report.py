@@ -37,6 +37,7 @@ class Sample:
     seconds: float
     status: int
     timed_out: bool = False  # a 503 saying the statement timeout stopped it
+    shed: bool = False  # a 503 saying the worker was too busy to take it (load shed)
 
     @property
     def ended(self) -> float:
@@ -105,7 +106,8 @@ def recovered_after(samples: list[Sample], since: float, limit: float) -> float 
 
 
 def failing(sample: Sample) -> bool:
-    return sample.status == 0 or sample.status >= 500
+    """No answer or a 5xx, except load shed on purpose: that is the archive working."""
+    return (sample.status == 0 or sample.status >= 500) and not sample.shed
 
 
 @dataclass
@@ -227,6 +229,13 @@ def render(run: LoadRun) -> str:
             ]
         )
     lines += _table(["phase", "clients", "seconds", "requests", "req/s", *STATUS_HEADER], rows)
+    shed = {p.name: sum(s.shed for s in p.samples) for p in run.phases}
+    if any(shed.values()):
+        lines += [
+            "",
+            "Of the 503s, load shed at once by a worker with too many requests waiting "
+            "(WEB_MAX_WAITING): " + ", ".join(f"{name} {n:,}" for name, n in shed.items()) + ".",
+        ]
     timeouts = {p.name: sum(s.timed_out for s in p.samples) for p in run.phases}
     if any(timeouts.values()):
         lines += [
