@@ -507,13 +507,15 @@ def compose_healthcheck() -> list[str]:
 def test_compose_probes_the_web_service_with_python_not_curl():
     test = compose_healthcheck()
     assert test[0] == "CMD" and test[1] == "python"
-    assert "http://127.0.0.1:8000/healthz" in " ".join(test)
+    assert "http://127.0.0.1:8000/readyz" in " ".join(test)
     # The image is Python's slim one: python is there, curl is not.
     assert (ROOT / "Dockerfile").read_text().startswith("FROM python:")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_compose_healthcheck_command_passes_and_fails_for_real():
-    """The very command Docker runs, against the site served on a free port."""
+    """The very command Docker runs, against the site served on a free port (whose
+    thread reaches the committed test database)."""
     server = wsgiref.simple_server.make_server("127.0.0.1", 0, WSGIHandler())
     server.RequestHandlerClass.log_message = lambda *args: None
     thread = threading.Thread(target=server.serve_forever, daemon=True)
