@@ -42,7 +42,10 @@ def changed(using=None, **_signal_kwargs) -> None:
     again when the transaction commits: a reader who cached the old rows in between,
     under the new generation, would otherwise keep them until the next change."""
     _move_on()
-    transaction.on_commit(_move_on, using=using)
+    # Outside a transaction the change is committed already (and there may be no
+    # connection at all: a command that only says the archive changed).
+    if transaction.get_connection(using).in_atomic_block:
+        transaction.on_commit(_move_on, using=using)
 
 
 def _move_on() -> None:
