@@ -84,8 +84,15 @@ TEMPLATES = [
     },
 ]
 
+# Seconds a worker thread keeps its database connection between requests (0: one per
+# request, for PgBouncer in session mode; docs/scaling.md).
+DATABASE_CONN_MAX_AGE = env_int("DATABASE_CONN_MAX_AGE", 60)
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            os.environ["DATABASE_URL"], conn_max_age=DATABASE_CONN_MAX_AGE
+        )
+    }
 else:
     DATABASES = {
         "default": {
@@ -112,6 +119,7 @@ for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
         _url,
         statement_timeout=READER_STATEMENT_TIMEOUT,
         connect_timeout=DATABASES["default"]["OPTIONS"]["connect_timeout"],
+        conn_max_age=DATABASE_CONN_MAX_AGE,
     )
 DATABASE_ROUTERS = ["archive.routers.ReplicaRouter"] if DATABASE_REPLICA_URLS else []
 # Seconds a client reads from the primary after it saved something: longer than the

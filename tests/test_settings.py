@@ -93,3 +93,11 @@ def test_with_redis_url_an_edit_in_one_process_is_seen_by_another():
     assert run_python(writer, REDIS_URL=url, CACHE_PREFIX="kroniek-test").returncode == 0
     after = run_python(reader, REDIS_URL=url, CACHE_PREFIX="kroniek-test").stdout.split()
     assert after[1] != before[1]
+
+
+def test_a_server_connection_is_kept_as_long_as_asked():
+    code = "from django.conf import settings; print(settings.DATABASES['default']['CONN_MAX_AGE'])"
+    url = "postgresql://kroniek@db.example:5432/kroniek"
+    assert run_python(code, DATABASE_URL=url).stdout.strip() == "60"
+    kept = run_python(code, DATABASE_URL=url, DATABASE_CONN_MAX_AGE="0")
+    assert kept.stdout.strip() == "0", kept.stderr
