@@ -88,6 +88,7 @@ bench: $(VENV)/.installed
 # Search quality (known-item queries) and latency on ../shared/corpus, in this process and
 # inside one transaction that is rolled back: the archive is left as it was.
 bench-quality: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BIN)/python manage.py bench_search $(BENCH_ARGS)
 
 # The whole database (embedded, or DATABASE_URL's) to backups/kroniek-<UTC time>.dump with
