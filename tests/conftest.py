@@ -21,6 +21,25 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("loaddata", "seed_articles", verbosity=0)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _seeds_back_afterwards(django_db_blocker):
+    """Tests that commit (transactional_db) empty the database at teardown; later tests
+    expect the seed articles. Put back only after a module that had such a test: without
+    one no test database may have been set up, and the seeds would go to the real one."""
+    emptied = []
+    yield emptied
+    if emptied:
+        with django_db_blocker.unblock():
+            call_command("loaddata", "seed_articles", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _note_emptied(request, _seeds_back_afterwards):
+    marker = request.node.get_closest_marker("django_db")
+    if "transactional_db" in request.fixturenames or (marker and marker.kwargs.get("transaction")):
+        _seeds_back_afterwards.append(request.node.name)
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # The manifest storage needs `collectstatic` first; pages under test only need URLs.

@@ -47,14 +47,6 @@ def run(command, *args, **options) -> str:
 # -- the database under test -----------------------------------------------------------
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _seeds_back_afterwards(django_db_blocker):
-    """Transactional tests flush the database at teardown; later modules expect seeds."""
-    yield
-    with django_db_blocker.unblock():
-        call_command("loaddata", "seed_articles", verbosity=0)
-
-
 def server_answers() -> bool:
     try:
         psycopg.connect(

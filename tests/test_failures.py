@@ -38,25 +38,6 @@ UNAVAILABLE = "Het archief is even niet bereikbaar"
 TOO_LONG = "Deze zoekopdracht duurde te lang"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _seeds_back_afterwards(django_db_blocker):
-    """transactional_db tests empty the database at teardown; later tests expect the
-    seed articles. Only after such a test: without one no test database may be set up,
-    and the seeds would go to the real one."""
-    emptied = []
-    yield emptied
-    if emptied:
-        with django_db_blocker.unblock():
-            call_command("loaddata", "seed_articles", verbosity=0)
-
-
-@pytest.fixture(autouse=True)
-def _note_emptied(request, _seeds_back_afterwards):
-    marker = request.node.get_closest_marker("django_db")
-    if marker and marker.kwargs.get("transaction"):
-        _seeds_back_afterwards.append(request.node.name)
-
-
 def heading(response) -> str:
     html = response.content.decode()
     return html.split("<h1>", 1)[1].split("</h1>", 1)[0].strip()

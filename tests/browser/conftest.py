@@ -69,23 +69,11 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _seeds_back_afterwards(django_db_blocker):
-    """live_server tests flush the database at teardown; put the seeds back for later tests.
-    Only after such a test: when every one was skipped, no test database may have been
-    set up, and the seeds would go to the real archive."""
-    served = []
-    yield served
-    if served:
-        with django_db_blocker.unblock():
-            call_command("loaddata", "seed_articles", verbosity=0)
-
-
 @pytest.fixture
-def site(live_server, transactional_db, _seeds_back_afterwards):
-    """The live server's base URL, with the seed articles in its (committed) database."""
+def site(live_server, transactional_db):
+    """The live server's base URL, with the seed articles in its (committed) database
+    (tests/conftest.py puts them back for later modules)."""
     call_command("loaddata", "seed_articles", verbosity=0)
-    _seeds_back_afterwards.append(live_server.url)
     return live_server.url
 
 
