@@ -832,11 +832,22 @@ class ArticleAdmin(KroniekAdmin):
 # Actors, events, authors, sources
 
 
+def _new_names_label(new: list[str], names: list[str]) -> str:
+    """What an editor added to an actor, for the message: "Nieuwe naam", "Nieuwe
+    afgeleide vormen", or both."""
+    forms = [n for n in new if n not in names]
+    if not forms:
+        return "Nieuwe naam" if len(new) == 1 else "Nieuwe namen"
+    if len(forms) == len(new):
+        return "Nieuwe afgeleide vorm" if len(new) == 1 else "Nieuwe afgeleide vormen"
+    return "Nieuwe namen en afgeleide vormen"
+
+
 @admin.register(Actor)
 class ActorAdmin(KroniekAdmin):
     list_display = ["name", "kind", "alias_list", "piece_tally", "public_link"]
     list_filter = ["kind"]
-    search_fields = ["name", "slug", "aliases", "description"]
+    search_fields = ["name", "slug", "aliases", "derived_forms", "description"]
     prepopulated_fields = {"slug": ["name"]}
     actions = ["recheck_pieces"]
 
@@ -864,16 +875,23 @@ class ActorAdmin(KroniekAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         # form.initial holds the stored row as the editor opened it (empty when new).
-        before = {
-            fold(n) for n in [form.initial.get("name"), *form.initial.get("aliases", [])] if n
-        }
-        new_names = [n for n in dict.fromkeys(obj.names) if n.strip() and fold(n) not in before]
+        stored = [
+            form.initial.get("name"),
+            *form.initial.get("aliases", []),
+            *form.initial.get("derived_forms", []),
+        ]
+        before = {fold(n) for n in stored if n}
+        new_names = [
+            n
+            for n in dict.fromkeys([*obj.names, *obj.derived_forms])
+            if n.strip() and fold(n) not in before
+        ]
         if not new_names:
             return
         # Synchronous: one actor's names over the full-text index is quick, and the
         # editor learns at once what the new spelling found.
         found = tagging.recheck_actor(obj, names=new_names)
-        label = "Nieuwe naam" if len(new_names) == 1 else "Nieuwe namen"
+        label = _new_names_label(new_names, obj.names)
         names = ", ".join(f"“{n}”" for n in new_names)
         if found:
             text = f"{label} {names} gevonden in {_plural(found, 'stuk', 'stukken')}."

@@ -11,13 +11,17 @@ from django.urls import reverse
 from django.utils.html import escape
 from django.utils.text import Truncator
 
+from archive import suggest
 from archive.forms import BrowseForm
-from archive.models import Article, ArticleActor, ArticleEvent, DatePrecision, Genre
-from archive.search import MAX_QUERY_LENGTH, Browse
+from archive.models import Actor, Article, ArticleActor, ArticleEvent, DatePrecision, Genre
+from archive.search import MAX_QUERY_LENGTH, Browse, clean_query
 from archive.templatetags.kroniek import precise_date
 from archive.views import api_error
 
 EXPORT_LIMIT = 5000
+# Seconds a browser or proxy may keep an answer of /api/suggesties/ (archive/site_urls.py):
+# the same letters are typed again and again, and a new actor may wait that long.
+SUGGEST_MAX_AGE = 300
 # How a list in plain text (a CSV cell, a feed category) marks a link an editor has not
 # confirmed yet: in words, so it survives any spreadsheet or feed reader.
 SUGGESTED_MARK = " (voorgesteld)"
@@ -87,11 +91,31 @@ def article_data(article, request) -> dict:
     }
 
 
+def _entity(entity, request) -> dict | None:
+    """The actor or event the query names, as the page's panel shows it."""
+    if entity is None:
+        return None
+    kind = "actor" if isinstance(entity, Actor) else "event"
+    data = {
+        **_named(entity),
+        "type": kind,
+        "url": request.build_absolute_uri(entity.get_absolute_url()),
+        "piece_count": entity.piece_count,
+    }
+    if kind == "actor":
+        data["kind"] = entity.kind
+    else:
+        data["start_date"] = entity.start_date.isoformat()
+        data["end_date"] = entity.end_date and entity.end_date.isoformat()
+    return data
+
+
 def browse_api(request):
     """/api/zoeken/: the browse view's results, facets and problems as JSON."""
     form, search = _search(request)
     page = search.page(request.GET.get("pagina"), with_subjects(Article.objects.all()))
     snippets = search.snippets(page.object_list)
+    found_via = search.found_via(page.object_list)
     scores = search.pool.scores or {}
     results = []
     for article in page.object_list:
@@ -101,6 +125,8 @@ def browse_api(request):
                 **article_data(article, request),
                 "snippet": snippet,
                 "score": scores.get(article.pk),
+                # Found only through its links to the actors or events the query names.
+                "found_via": found_via.get(article.pk, []),
             }
         )
     return JsonResponse(
@@ -113,6 +139,7 @@ def browse_api(request):
             "page": page.number,
             "num_pages": page.paginator.num_pages,
             "problems": _problems(form, request, page),
+            "entity": _entity(search.entity, request),
             "results": results,
             "facets": {
                 name: [{"value": v, "label": label, "count": n} for v, label, n in rows]
@@ -135,6 +162,18 @@ def article_api(request, slug):
             "blocks": [{"type": kind, "text": text} for kind, text in article.blocks()],
             "created_at": article.created_at.isoformat(),
             "updated_at": article.updated_at.isoformat(),
+        }
+    )
+
+
+def suggest_api(request):
+    """/api/suggesties/?q=: what the search box offers while a reader types
+    (archive/suggest.py); an empty list below two letters or for input no one types."""
+    text = request.GET.get("q", "")
+    return JsonResponse(
+        {
+            "query": clean_query(text)[: suggest.MAX_CHARS],
+            "suggestions": [suggest.as_json(s) for s in suggest.suggest(text)],
         }
     )
 

@@ -78,6 +78,18 @@ class Actor(SlugNaturalKey, models.Model):
         blank=True,
         help_text="Andere spellingen en transliteraties (Putin, Путин), gescheiden door komma's.",
     )
+    # Adjectives and demonyms find the actor in text ("de Russische inval") but are
+    # not its names: a search for one of them expands only to its siblings.
+    derived_forms = ArrayField(
+        models.CharField(max_length=200),
+        verbose_name="afgeleide vormen",
+        default=list,
+        blank=True,
+        help_text=(
+            "Bijvoeglijke naamwoorden en inwonersnamen (Russisch, Russische, Rus, Russen), "
+            "gescheiden door komma's."
+        ),
+    )
     description = models.TextField("beschrijving", blank=True)
     # How many pieces are linked to the actor, and how many of those links are only
     # suggested: kept by triggers on archive_articleactor (migration 0004), so pages
@@ -110,7 +122,19 @@ class Actor(SlugNaturalKey, models.Model):
     def match_names(self) -> list[str]:
         """The strings that find this actor in text: every name and alias, and for a
         person also the surname alone, since pieces mostly say "Poetin", not "Vladimir
-        Poetin". Search (alias expansion) and tagging (suggestions) share it."""
+        Poetin"; then the derived forms ("de Russische kant" is about Rusland). Search
+        (alias expansion) and tagging (suggestions) share it, and both treat the derived
+        forms (match_forms) as weaker evidence than the names."""
+        return [*self._matched_names(), *self.match_forms]
+
+    @property
+    def match_forms(self) -> list[str]:
+        """The derived forms among match_names: adjectives and demonyms, not names."""
+        names = set(self._matched_names())
+        forms = (f.strip() for f in self.derived_forms if f and f.strip())
+        return [f for f in dict.fromkeys(forms) if f not in names]
+
+    def _matched_names(self) -> list[str]:
         names = [n.strip() for n in self.names if n and n.strip()]
         if self.kind == self.Kind.PERSON:
             names += [n.split()[-1] for n in names if len(n.split()) > 1]
@@ -214,11 +238,20 @@ class DatePrecision(models.TextChoices):
 
 
 def _search_vector():
+    """Title (A), lead (B), body (C), then at weight D the parts of the text's compounds
+    (klimaatakkoord: klimaat, akkoord), by compound_parts() in the database (migration
+    0009, archive/search/compounds.py): a search for a part finds the compound, and
+    only weights A-C count as the word itself. The parts come after the text's own
+    positions, each once."""
     config = settings.SEARCH_CONFIG
+    parts = Func(
+        "title", "lead", "body", function="compound_parts", output_field=models.TextField()
+    )
     return (
         SearchVector("title", weight="A", config=config)
         + SearchVector("lead", weight="B", config=config)
         + SearchVector("body", weight="C", config=config)
+        + SearchVector(parts, weight="D", config=config)
     )
 
 

@@ -46,6 +46,9 @@ GROUPS = {
     "browse_export": "export",
     "api_browse": "api",
     "api_article": "api",
+    # Asked at every pause in typing: a limit of its own, generous, that leaves the
+    # API's alone.
+    "api_suggest": "suggest",
 }
 # After a store fails, how long each process lets requests through before asking it
 # again, so an unreachable store costs a timeout now and then, not on every request.
@@ -112,7 +115,7 @@ class RateLimitMiddleware:
 
 
 def too_many(request, group: str, retry_after: int):
-    if group == "api":
+    if group in ("api", "suggest"):
         message = (
             f"Te veel verzoeken in korte tijd. Probeer het over {retry_after} seconden opnieuw."
         )

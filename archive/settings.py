@@ -101,6 +101,8 @@ else:
             "DATA_DIR": os.environ.get("KRONIEK_PGDATA", str(BASE_DIR / ".pgdata")),
         }
     }
+# The embedded server too: a new connection costs a request a few milliseconds more.
+DATABASES["default"].setdefault("CONN_MAX_AGE", DATABASE_CONN_MAX_AGE)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A database host that does not answer at all (not even a refusal) costs a request this
 # many seconds, then a 503, rather than the worker's whole timeout.
@@ -163,6 +165,8 @@ RATE_LIMIT_SEARCH = env_rate("RATE_LIMIT_SEARCH", "60/60")
 RATE_LIMIT_API = env_rate("RATE_LIMIT_API", "120/60")
 RATE_LIMIT_FEED = env_rate("RATE_LIMIT_FEED", "60/60")
 RATE_LIMIT_EXPORT = env_rate("RATE_LIMIT_EXPORT", "10/60")
+# Suggestions in the search box (/api/suggesties/): one request per pause in typing.
+RATE_LIMIT_SUGGEST = env_rate("RATE_LIMIT_SUGGEST", "600/60")
 # Proxies in front of gunicorn that append the client's address to X-Forwarded-For (a
 # load balancer and nginx: 2). At 0 the header is ignored: anyone can write it.
 TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)

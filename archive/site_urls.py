@@ -2,6 +2,7 @@
 
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import path
+from django.views.decorators.cache import cache_control
 
 from archive import api, feeds, sitemaps, views
 from archive.pagecache import cached_page
@@ -28,6 +29,13 @@ urlpatterns = [
     path("auteur/<slug:slug>/feed/", cached_page(feeds.AuthorFeed()), name="author_feed"),
     path("api/zoeken/", cached_page(api.browse_api), name="api_browse"),
     path("api/artikel/<slug:slug>/", cached_page(api.article_api), name="api_article"),
+    # Asked at every pause in typing, so browsers and proxies may keep answers a while.
+    # Cache-Control is added around the page cache: its copies keep no such header.
+    path(
+        "api/suggesties/",
+        cache_control(public=True, max_age=api.SUGGEST_MAX_AGE)(cached_page(api.suggest_api)),
+        name="api_suggest",
+    ),
     path(
         "sitemap.xml",
         sitemap_views.index,

@@ -1,11 +1,12 @@
 """Suggested links from a piece to the actors and events it is about.
 
-An actor is suggested when one of its names (Actor.match_names) occurs in the piece.
+An actor is suggested when one of its names (Actor.match_names) occurs in the piece,
+or one of its derived forms ("de Russische kant" for Rusland).
 Names are matched on the piece's stored search vector, stemmed by the same Dutch
 configuration as search, so inflections ("Poetins") and spellings without diacritics
 follow the stemmer exactly as a reader's query would. An event is suggested on evidence
-an editor can check at a glance: the date, the event's actors in the piece, and its
-signal words (matched like names).
+an editor can check at a glance: the date, the event's actors in the piece (named by a
+name, not only by a derived form), and its signal words (matched like names).
 
 Suggestions become links with confirmed=False. An editor confirms them or deletes them;
 a deleted suggestion is remembered (Article.rejected_actors, rejected_events), and
@@ -51,6 +52,8 @@ _WORD = re.compile(r"[^\W_]+")
 class ActorSuggestion:
     actor: Actor
     mentions: int
+    # False when the piece mentions the actor only through derived forms ("Russische").
+    named: bool = True
 
 
 @dataclass(frozen=True)
@@ -69,10 +72,12 @@ class Suggested:
 
 @dataclass(frozen=True)
 class _Pattern:
-    """A name or signal word as lexemes with offsets, and whether compounds count."""
+    """A name or signal word as lexemes with offsets, whether compounds count, and
+    whether it is an actor's derived form rather than a name."""
 
     phrase: Phrase
     compound: bool
+    derived: bool = False
 
 
 def _phrases(texts: Sequence[str]) -> list[Phrase]:
@@ -101,15 +106,22 @@ def _phrases(texts: Sequence[str]) -> list[Phrase]:
     return phrases
 
 
-def _patterns(texts: Sequence[str]) -> list[_Pattern | None]:
-    """Patterns parallel to texts; None where a text is all stopwords (nothing to find)."""
+def _patterns(texts: Sequence[str], derived: Sequence[bool] = ()) -> list[_Pattern | None]:
+    """Patterns parallel to texts; None where a text is all stopwords (nothing to find).
+
+    `derived` flags (parallel to texts) the actors' derived forms: they never count as
+    the start of a compound, since an adjective's compounds are mostly about something
+    else ("Russischtalige" is about a language, not about Rusland)."""
+    derived = list(derived) or [False] * len(texts)
     patterns = []
-    for text, phrase in zip(texts, _phrases(texts), strict=True):
+    for text, phrase, form in zip(texts, _phrases(texts), derived, strict=True):
         if not phrase:
             patterns.append(None)
             continue
-        single = len(phrase) == 1 and len(text.split()) == 1
-        patterns.append(_Pattern(phrase, single and len(phrase[0][1]) >= COMPOUND_MIN_NAME))
+        single = len(phrase) == 1 and len(text.split()) == 1 and not form
+        patterns.append(
+            _Pattern(phrase, single and len(phrase[0][1]) >= COMPOUND_MIN_NAME, derived=form)
+        )
     return patterns
 
 
@@ -146,20 +158,25 @@ class _Text:
         A mention is a matched span. Overlapping spans of one key count once ("Vladimir
         Poetin" is not also a mention of "Poetin"), and a span inside a longer span of
         another key does not count: "The Moscow Times" is no mention of Moskou (alias
-        Moscow), "Wit-Rusland" none of Rusland.
+        Moscow), "Wit-Rusland" none of Rusland, "Wit-Russische" none of Russische.
         """
-        spans = {
-            key: sorted({s for p in patterns for s in self.spans(p)})
-            for key, patterns in groups.items()
-        }
+        return {key: len(found) for key, found in self.mentions_named(groups).items()}
+
+    def mentions_named(self, groups: dict) -> dict:
+        """The mentions of mentions(), each as whether a name makes it (True) or only a
+        derived form (False): {key: [bool, ...]}."""
+        spans, by_name = {}, {}
+        for key, patterns in groups.items():
+            spans[key] = sorted({s for p in patterns for s in self.spans(p)})
+            by_name[key] = {s for p in patterns if not p.derived for s in self.spans(p)}
         covering = defaultdict(list)
         for key, found in spans.items():
             for start, end in found:
                 for position in range(start, end + 1) if end > start else ():
                     covering[position].append((key, start, end))
-        counts = {}
+        found_by_key = {}
         for key, found in spans.items():
-            count, reach = 0, -1
+            mentions, reach = [], -1
             for start, end in found:
                 if any(
                     other != key and s <= start and end <= e and e - s > end - start
@@ -167,19 +184,25 @@ class _Text:
                 ):
                     continue
                 if start > reach:
-                    count += 1
+                    mentions.append(False)
+                if (start, end) in by_name[key]:
+                    mentions[-1] = True
                 reach = max(reach, end)
-            if count:
-                counts[key] = count
-        return counts
+            if mentions:
+                found_by_key[key] = mentions
+        return found_by_key
 
 
 def _texts(article_ids: Sequence[int], only: Iterable[_Pattern] | None = None):
     """article id -> _Text, one query. With `only`, just the lexemes those patterns can
-    match are fetched: a re-check of one actor over thousands of pieces stays small."""
+    match are fetched: a re-check of one actor over thousands of pieces stays small.
+
+    Only the text's own words count (weights A, B, C): weight D holds the parts of its
+    compounds (archive/search/compounds.py), which are no mentions of anything."""
     sql = f"""
         SELECT a.id, u.lexeme, u.positions
-        FROM {Article._meta.db_table} a, unnest(a.search_vector) AS u
+        FROM {Article._meta.db_table} a,
+             unnest(ts_filter(a.search_vector, '{{a,b,c}}')) AS u
         WHERE a.id = ANY(%s::bigint[])
     """
     params: list = [list(article_ids)]
@@ -206,20 +229,29 @@ def _actor_patterns(actors: Iterable[Actor] | None = None):
     """[(actor, its patterns)] for actors with at least one findable name; the names of
     all actors are analysed in one query."""
     if actors is None:
-        actors = Actor.objects.only("name", "aliases", "kind")
+        actors = Actor.objects.only("name", "aliases", "derived_forms", "kind")
     actors = list(actors)
-    named = [(actor, name) for actor in actors for name in actor.match_names]
+    named = []
+    for actor in actors:
+        forms = set(actor.match_forms)
+        named += [(actor, name, name in forms) for name in actor.match_names]
     by_actor = defaultdict(set)
-    for (actor, _), pattern in zip(named, _patterns([n for _, n in named]), strict=True):
+    patterns = _patterns([n for _, n, _ in named], [form for _, _, form in named])
+    for (actor, _, _), pattern in zip(named, patterns, strict=True):
         if pattern is not None:
             by_actor[actor.pk].add(pattern)
     return [(actor, by_actor[actor.pk]) for actor in actors if by_actor[actor.pk]]
 
 
 def _suggest_actors(text: _Text, actor_patterns) -> list[ActorSuggestion]:
-    counts = text.mentions({actor.pk: patterns for actor, patterns in actor_patterns})
-    found = [ActorSuggestion(a, counts[a.pk]) for a, _ in actor_patterns if a.pk in counts]
-    return sorted(found, key=lambda s: (-s.mentions, s.actor.name, s.actor.pk))
+    groups = {actor.pk: patterns for actor, patterns in actor_patterns}
+    found = text.mentions_named(groups)
+    suggestions = [
+        ActorSuggestion(a, len(found[a.pk]), named=any(found[a.pk]))
+        for a, _ in actor_patterns
+        if a.pk in found
+    ]
+    return sorted(suggestions, key=lambda s: (-s.mentions, s.actor.name, s.actor.pk))
 
 
 def suggest_actors(article) -> list[ActorSuggestion]:
@@ -280,6 +312,7 @@ def _evidence(article, text: _Text, actor_ids, event, signals) -> _Evidence | No
 
 
 def _suggest_events(article, text: _Text, actor_ids, event_patterns) -> list[EventSuggestion]:
+    """`actor_ids` are the actors that count as evidence: see _event_actors."""
     suggestions = []
     for event, signals in event_patterns:
         evidence = _evidence(article, text, actor_ids, event, signals)
@@ -288,11 +321,25 @@ def _suggest_events(article, text: _Text, actor_ids, event_patterns) -> list[Eve
     return suggestions
 
 
+def _event_actors(actor_ids, actors: Iterable[ActorSuggestion], confirmed=()) -> set[int]:
+    """The piece's actors that count as evidence for an event: not those it mentions
+    only through derived forms, unless an editor confirmed them.
+
+    The event rule was calibrated on actors named by name. Adjectives run through
+    nearly every piece about the war ("de Russische kant", "Oekraïense steden"), and
+    counted as actors they bring events the piece is not about (the Slag om Makiivka
+    for a piece on the Wagner mutiny that says "Oekraïense" twice).
+    """
+    weak = {s.actor.pk for s in actors if not s.named} - set(confirmed)
+    return set(actor_ids) - weak
+
+
 def suggest_events(article, actor_ids: set[int]) -> list[EventSuggestion]:
-    """Events the piece is probably about, given the ids of the actors it is about;
-    latest event first."""
+    """Events the piece is probably about, given the ids of the actors it is about (an
+    actor it mentions only through derived forms is no evidence); latest event first."""
     text = _texts([article.pk])[article.pk]
-    return _suggest_events(article, text, set(actor_ids), _event_patterns())
+    actor_ids = _event_actors(actor_ids, _suggest_actors(text, _actor_patterns()))
+    return _suggest_events(article, text, actor_ids, _event_patterns())
 
 
 @dataclass(frozen=True)
@@ -325,7 +372,8 @@ def apply_suggestions(article, vocabulary: Vocabulary | None = None) -> Suggeste
             link.actor_id: link for link in ArticleActor.objects.filter(article=article).order_by()
         }
         created, changed = [], []
-        for suggestion in _suggest_actors(text, vocabulary.actors):
+        actors = _suggest_actors(text, vocabulary.actors)
+        for suggestion in actors:
             link = existing.get(suggestion.actor.pk)
             if link is None and suggestion.actor.pk not in rejected_actors:
                 created.append(
@@ -340,6 +388,8 @@ def apply_suggestions(article, vocabulary: Vocabulary | None = None) -> Suggeste
         ArticleActor.objects.bulk_update(changed, ["mentions"])
 
         actor_ids = ({link.actor_id for link in created} | set(existing)) - rejected_actors
+        confirmed = {pk for pk, link in existing.items() if link.confirmed}
+        actor_ids = _event_actors(actor_ids, actors, confirmed)
         linked = set(
             ArticleEvent.objects.filter(article=article)
             .order_by()
@@ -390,22 +440,26 @@ def _rivals(actor, actor_patterns, ours: set[_Pattern]):
 
 def recheck_actor(actor, names: list[str] | None = None) -> int:
     """Re-check the pieces that mention any of `names` (default: all the actor's match
-    names) for this actor, after an editor changed its names: link it as a suggestion
-    where it is new, update the mention count where it is linked. The actor must be
-    saved with its new names first; pieces that rejected it are skipped.
+    names, derived forms included) for this actor, after an editor changed its names or
+    derived forms: link it as a suggestion where it is new, update the mention count
+    where it is linked. The actor must be saved with its new names first; pieces that
+    rejected it are skipped.
 
     Returns how many pieces got a new or changed link. The pieces are found through the
     search index and handled BATCH_SIZE at a time, a few queries per batch.
     """
     actor_patterns = _actor_patterns()
     ours = next((patterns for a, patterns in actor_patterns if a.pk == actor.pk), set())
+    forms = set(actor.match_forms)
     if names is None:
         names = actor.match_names
     elif actor.kind == Actor.Kind.PERSON:
         # A new "Vladimir Poutine" also means pieces that say just "Poutine".
-        names = [*names, *(n.split()[-1] for n in names if len(n.split()) > 1)]
+        surnames = (n.split()[-1] for n in names if len(n.split()) > 1 and n not in forms)
+        names = [*names, *surnames]
     names = list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
-    searched = [(n, p) for n, p in zip(names, _patterns(names), strict=True) if p is not None]
+    patterns = _patterns(names, [n in forms for n in names])
+    searched = [(n, p) for n, p in zip(names, patterns, strict=True) if p is not None]
     query = _name_query(searched)
     if not ours or query is None:
         return 0

@@ -211,6 +211,8 @@ def browse(request):
             "search": search,
             "page": page,
             "snippets": search.snippets(page.object_list),
+            "found_via": search.found_via(page.object_list),
+            "entity": search.entity,
             "facets": search.facets(),
             "suggestion": search.suggestion() if not page.object_list else None,
         },

@@ -30,10 +30,11 @@ OWN_TEXT = (
     "pas toen Loekasjenko bemiddelde. Poetin sprak van verraad; Prigozjin noemde het "
     "een mars voor gerechtigheid."
 )
-# List pages: session, user, the page's rows and counts, and one query per filter that
-# lists choices from the database (source, actor, event, user, content type), with
-# room to spare; never a query per row.
-LIST_QUERIES = 15
+# List pages: session, user, the page's rows and counts, one query per filter that
+# lists choices from the database (source, actor, event, user, content type), and for a
+# search the events its words may name and their links, with room to spare; never a
+# query per row.
+LIST_QUERIES = 17
 # A piece's page: session, user, the piece with its authors and rejected links, its
 # link rows, and one query per picker that shows chosen rows (source, authors); never
 # one per link.

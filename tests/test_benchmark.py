@@ -9,9 +9,11 @@ from django.core.management import call_command, get_commands
 
 from archive.management.benchmarking import targets
 from archive.management.benchmarking.workload import CLASSES, PAGES
+from archive.management.commands.known_items import KINDS
 from archive.management.corpus import default_corpus_dir
 
 NUMBER = re.compile(r"^\d[\d,.]*$")
+SHARES = re.compile(r"^\d+% / \d+% / \d+%$")
 
 pytestmark = pytest.mark.skipif(
     "generate_corpus" not in get_commands(), reason="no generate_corpus command to build with"
@@ -72,3 +74,14 @@ def test_report_has_known_item_quality_when_the_corpus_is_there(smoke_report):
         return
     (row,) = [r for r in rows(markdown, "300") if r[-1].isdigit() and "%" in r[3]]
     assert all(cell.endswith("%") for cell in row[3:6])
+
+
+def test_report_breaks_known_item_quality_down_by_kind(smoke_report):
+    # The smoke run asks a few queries of every kind (taken from each kind in turn).
+    markdown, _ = smoke_report
+    if not targets.corpus_present(default_corpus_dir()):
+        pytest.skip("no corpus: no known-item quality")
+    for label in KINDS.values():
+        (row,) = rows(markdown, label)
+        assert row[1].isdigit() and int(row[1]) > 0, row
+        assert row[2:] and all(SHARES.match(cell) for cell in row[2:]), row

@@ -244,6 +244,12 @@ def check(response, kind: str, path: str) -> None:
     elif kind == "json":
         data = _json(response, path)
         assert isinstance(data.get("results"), list) and isinstance(data.get("count"), int)
+    elif kind == "suggest":
+        data = _json(response, path)
+        assert isinstance(data.get("suggestions"), list), path
+        for item in data["suggestions"]:
+            assert item["kind"] in {"actor", "event", "piece"}, (item, path)
+            assert item["url"].startswith("/") and item["label"], (item, path)
     elif kind == "article-json":
         data = _json(response, path)
         assert isinstance(data.get("slug"), str) and isinstance(data.get("blocks"), list)
@@ -285,6 +291,7 @@ SEARCHES = [
     ("/zoeken/export.csv", "csv"),
     ("/api/zoeken/", "json"),
     ("/", "html"),
+    ("/api/suggesties/", "suggest"),
 ]
 
 
@@ -297,6 +304,8 @@ SEARCHES = [
 @example(endpoint=SEARCHES[3], pairs=[("actor", "vladimir-poetin"), ("actor", "wagner")])
 @example(endpoint=SEARCHES[0], pairs=[("van", "2023-06-24"), ("tot", "2022-01-01")])
 @example(endpoint=SEARCHES[2], pairs=[("q", '=HYPERLINK("x")'), ("q", "+1"), ("pagina", "0")])
+@example(endpoint=SEARCHES[5], pairs=[("q", "prig\x00:*A|!"), ("q", "a" * 10_240)])
+@example(endpoint=SEARCHES[5], pairs=[("q", "Пригожин оек"), ("q", "\ud800po")])
 def test_search_and_its_feed_export_and_json_never_fail(client, endpoint, pairs):
     base, kind = endpoint
     path = f"{base}?{query_string(pairs)}" if pairs else base
@@ -324,6 +333,13 @@ def test_postgresql_tsearch_inputs_as_queries(client, number, text):
     base, kind = SEARCHES[number % 4]
     path = f"{base}?{query_string([('q', text)])}"
     check(get(client, path), kind, path)
+
+
+def test_postgresql_tsearch_inputs_as_suggestions(client):
+    """Each of PostgreSQL's own tsquery test inputs typed into the search box."""
+    for text in TSEARCH:
+        path = f"/api/suggesties/?{query_string([('q', text)])}"
+        check(get(client, path), "suggest", path)
 
 
 # Pages of one thing, by slug ---------------------------------------------------------
@@ -405,6 +421,7 @@ EVERY_KIND = [
     ("/zoeken/feed/?q=Wagner", "atom"),
     ("/zoeken/export.csv?q=Wagner", "csv"),
     ("/api/zoeken/?q=Poetin", "json"),
+    ("/api/suggesties/?q=prig", "suggest"),
     ("/api/artikel/{}/".format(SLUGS["article"][0]), "article-json"),
     ("/artikel/{}/".format(SLUGS["article"][0]), "html"),
     ("/actor/vladimir-poetin/", "html"),

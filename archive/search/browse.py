@@ -18,7 +18,7 @@ from django.core.paginator import Paginator
 from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
 
-from archive.search import catalogue
+from archive.search import catalogue, entities
 from archive.search.facets import facet_counts
 from archive.search.parsing import parse_query
 from archive.search.pool import Pool, by_date, by_relevance
@@ -161,12 +161,38 @@ class Browse:
         key = f"pool:{self.pool_size}:{self.filters.key()}"
         return catalogue.cached(key, self._draw, per_request=True)
 
-    def _draw(self) -> Pool:
-        if self.parsed.groups and not self.has_words:
-            return Pool([], complete=True)  # only stop words: nothing to look for
+    @cached_property
+    def scope(self):
+        """The pieces the filters and exclusions leave, before the words."""
         queryset = narrowed(self.base, self.filters)
         if self.compiled and self.compiled.excluded:
             queryset = queryset.exclude(search_vector=TsQuery(self.compiled.excluded))
+        return queryset
+
+    @cached_property
+    def links(self) -> entities.Links | None:
+        """Pieces linked to the actors and events the query names (entities.py)."""
+        if not self.has_words:
+            return None
+        if self.base.query.where:
+            return entities.linked(self.compiled, self.parsed, self.scope, self.pool_size)
+        # Cached beside the pool: a page served from the cache still says which of its
+        # pieces came by their links. (An empty Links, since None reads as "not cached".)
+        key = f"links:{self.pool_size}:{self.filters.key()}"
+        found = catalogue.cached(
+            key,
+            lambda: (
+                entities.linked(self.compiled, self.parsed, self.scope, self.pool_size)
+                or entities.Links(groups=[])
+            ),
+            per_request=True,
+        )
+        return found or None
+
+    def _draw(self) -> Pool:
+        if self.parsed.groups and not self.has_words:
+            return Pool([], complete=True)  # only stop words: nothing to look for
+        queryset = self.scope
         if self.has_words:
             if self.sort == "relevance":
                 return by_relevance(
@@ -176,8 +202,12 @@ class Browse:
                     narrowed=bool(
                         self.filters.narrows or self.base.query.where or self.compiled.excluded
                     ),
+                    links=self.links,
                 )
-            queryset = queryset.filter(search_vector=TsQuery(self.compiled.any))
+            matching = Q(search_vector=TsQuery(self.compiled.any))
+            if self.links:
+                matching |= Q(pk__in=self.links.ids)
+            queryset = queryset.filter(matching)
             share = self.compiled.expected_any / max(self.compiled.pieces, 1)
             return by_date(queryset, self.sort == "oldest", self.pool_size, share)
         return by_date(queryset, oldest=self.sort == "oldest", size=self.pool_size)
@@ -226,6 +256,43 @@ class Browse:
 
     def snippets(self, articles) -> dict[int, str]:
         return highlighted_snippets([a.pk for a in articles], self.compiled)
+
+    def found_via(self, articles) -> dict[int, list[str]]:
+        """id -> the actors and events a piece was found through, for the pieces of
+        `articles` that only their links brought in (their text has none of the words):
+        the page says why they are there."""
+        if not self.links:
+            return {}
+        from archive.models import Article
+
+        ids = [a.pk for a in articles if a.pk in self.links.names]
+        if not ids:
+            return {}
+        by_text = set(
+            Article.objects.filter(pk__in=ids, search_vector=TsQuery(self.compiled.any))
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+        return {pk: self.links.names[pk] for pk in ids if pk not in by_text}
+
+    @cached_property
+    def entity(self):
+        """The actor or event the query as a whole names, for the panel above the
+        results; None when it names none (or several), or is already the filter."""
+        if not self.has_words:
+            return None
+        named = entities.EntityIndex.load().whole(self.parsed)
+        if named is None:
+            return None
+        from archive.models import Actor, Event
+
+        if named.kind == entities.ACTOR:
+            if any(a.pk == named.pk for a in self.filters.actors):
+                return None
+            return Actor.objects.filter(pk=named.pk).first()
+        if self.filters.event and self.filters.event.pk == named.pk:
+            return None
+        return Event.objects.filter(pk=named.pk).first()
 
     def suggestion(self) -> str | None:
         return suggest_spelling(self.parsed)

@@ -25,7 +25,8 @@ from django.conf import settings
 from django.db.models import DateField, ExpressionWrapper, F
 
 from archive.routers import reading_connection
-from archive.search.queries import CompiledQuery, TsQuery
+from archive.search.entities import Links
+from archive.search.queries import MAX_GROUPS_FOR_ALL_BUT_ONE, CompiledQuery, TsQuery
 
 
 @dataclass
@@ -77,10 +78,15 @@ def by_date(
 
 
 def by_relevance(
-    queryset, compiled: CompiledQuery, size: int | None = None, narrowed: bool = True
+    queryset,
+    compiled: CompiledQuery,
+    size: int | None = None,
+    narrowed: bool = True,
+    links: Links | None = None,
 ) -> Pool:
     """`narrowed`: whether filters beyond the words apply; the statistics' estimates
-    know only the words, so they are trusted only when none do."""
+    know only the words, so they are trusted only when none do. `links`: pieces linked
+    to what the query names (entities.py), matching their group as its words do."""
     size = size or pool_size()
 
     known_large: set[str] = set()  # alternatives already counted past `size`
@@ -92,7 +98,7 @@ def by_relevance(
     matching = queryset.filter(search_vector=TsQuery(compiled.any))
     if not large(compiled.any, compiled.expected_any):
         # The common case in one statement: at most `size` matches, all ranked.
-        found, ids, scores = rank(_sql(matching, size + 1), compiled, size)
+        found, ids, scores = rank(_sql(matching, size + 1), compiled, size, links)
         if found <= size:
             return Pool(ids, complete=True, scores=scores)
         known_large.add(compiled.any)  # a one-word query need not count it again
@@ -133,7 +139,10 @@ def by_relevance(
                 add(ids or _ids(in_it.exclude(pk__in=heads), room), level, whole=False)
         if len(chosen) >= size:
             break
-    ids, scores = rank_candidates(chosen, compiled)
+    for pk in links.ids if links else ():
+        # Its tier is known only once its text is read: rank_candidates works it out.
+        chosen.setdefault(pk, (LINKED, True))
+    ids, scores = rank_candidates(chosen, compiled, links)
     return Pool(ids[:size], complete=False, scores=scores)
 
 
@@ -148,28 +157,71 @@ def _sql(queryset, limit: int) -> tuple[str, tuple]:
     return queryset.order_by().values("pk")[:limit].query.sql_with_params()
 
 
-def _coverage(compiled: CompiledQuery, vector: str) -> tuple[str, list[str]]:
-    """SQL for ten points per group the vector matches, one more per group matched
-    exactly (not as the start of a compound), and its params."""
+def _matches(compiled: CompiledQuery, vector: str, links: Links | None):
+    """Per group: SQL for "the piece matches the group" and for "... exactly" (not as
+    part of a compound; None when the words are stop words, matched as prefixes only),
+    with their params. A piece linked to what the group names matches it, exactly when
+    an editor confirmed the link."""
+    out = []
+    for i, group in enumerate(compiled.groups):
+        loose, loose_params = f"({vector} @@ %s::tsquery)", [group.loose]
+        exact, exact_params = (
+            (f"({vector} @@ %s::tsquery)", [group.exact]) if group.exact else (None, [])
+        )
+        if links and links.groups[i]:
+            loose, loose_params = (
+                f"({loose} OR id = ANY(%s::bigint[]))",
+                [*loose_params, links.any_of(i)],
+            )
+            if confirmed := links.confirmed_of(i):
+                exact = f"({exact or 'false'} OR id = ANY(%s::bigint[]))"
+                exact_params = [*exact_params, confirmed]
+        out.append((loose, loose_params, exact, exact_params))
+    return out
+
+
+def _coverage(compiled: CompiledQuery, vector: str, links: Links | None = None):
+    """SQL for ten points per group the piece matches, one more per group matched
+    exactly, and its params."""
     scores, params = [], []
-    for group in compiled.groups:
-        scores.append(f"({vector} @@ %s::tsquery)::int * 10")
-        params.append(group.loose)
-        if group.exact:  # empty when the words are stop words, matched as prefixes only
-            scores.append(f"({vector} @@ %s::tsquery)::int")
-            params.append(group.exact)
+    for loose, loose_params, exact, exact_params in _matches(compiled, vector, links):
+        scores.append(f"{loose}::int * 10")
+        params += loose_params
+        if exact:
+            scores.append(f"{exact}::int")
+            params += exact_params
     return " + ".join(scores), params
 
 
-def rank(candidates, compiled: CompiledQuery, cap: int | None = None):
+def _tier_of(compiled: CompiledQuery, vector: str, links: Links | None):
+    """SQL for the tier (as CompiledQuery.tiers numbers them) a piece found by its links
+    belongs to, from how many groups it matches, and its params."""
+    matched, params = [], []
+    for loose, loose_params, _, _ in _matches(compiled, vector, links):
+        matched.append(f"{loose}::int")
+        params += loose_params
+    n = len(compiled.groups)
+    last = len(compiled.tiers()) - 1
+    but_one = 1 if 3 <= n <= MAX_GROUPS_FOR_ALL_BUT_ONE else last
+    sql = (
+        f"CASE ({' + '.join(matched)}) WHEN {n} THEN 0 WHEN {n - 1} THEN {but_one} ELSE {last} END"
+    )
+    return sql, params
+
+
+def rank(candidates, compiled: CompiledQuery, cap: int | None = None, links=None):
     """(number of candidates, their ids best first, each one's score).
 
-    `candidates` is SQL giving ids (and its params). With `cap`, nothing is ranked when
-    there are more than `cap` of them: only the number comes back. Each vector is read
-    from TOAST once (the CTE holds it unpacked), not once per group.
+    `candidates` is SQL giving ids (and its params); the linked pieces join them. With
+    `cap`, nothing is ranked when there are more than `cap` of them: only the number
+    comes back. Each vector is read from TOAST once (the CTE holds it unpacked), not
+    once per group.
     """
     candidates_sql, candidates_params = candidates
-    coverage, params = _coverage(compiled, "v")
+    if links:
+        candidates_sql = f"({candidates_sql}) UNION SELECT unnest(%s::bigint[])"
+        candidates_params = (*candidates_params, links.ids)
+    coverage, params = _coverage(compiled, "v", links)
     sql = f"""
         WITH m AS MATERIALIZED ({candidates_sql}),
         found AS (SELECT count(*) AS n FROM m),
@@ -196,7 +248,11 @@ def rank(candidates, compiled: CompiledQuery, cap: int | None = None):
     return rows[0][0], [pk for pk, _ in ranked], dict(ranked)
 
 
-def rank_candidates(chosen: dict[int, tuple[int, bool]], compiled: CompiledQuery):
+# The tier of a candidate found only by its links: worked out from its text.
+LINKED = -1
+
+
+def rank_candidates(chosen: dict[int, tuple[int, bool]], compiled: CompiledQuery, links=None):
     """(ids best first, scores) for candidates found tier by tier: stricter tiers first;
     within a tier, candidates from an alternative that fitted whole are scored on their
     whole text (as `rank` does), the others on headline and intro only, which is read
@@ -206,7 +262,8 @@ def rank_candidates(chosen: dict[int, tuple[int, bool]], compiled: CompiledQuery
     ids = list(chosen)
     levels = [chosen[pk][0] for pk in ids]
     whole = [chosen[pk][1] for pk in ids]
-    coverage, params = _coverage(compiled, "v")
+    coverage, params = _coverage(compiled, "v", links)
+    tier_of, tier_params = _tier_of(compiled, "v", links)
     tiers = len(compiled.tiers())
     sql = f"""
         WITH cand AS (
@@ -218,17 +275,25 @@ def rank_candidates(chosen: dict[int, tuple[int, bool]], compiled: CompiledQuery
                    a.head_vector
             FROM cand JOIN archive_article a USING (id)
         ),
+        placed AS (
+            SELECT id, published_on, v, head_vector,
+                   CASE WHEN level = {LINKED} THEN {tier_of} ELSE level END AS level
+            FROM c
+        ),
         scored AS (
             SELECT id, published_on, level,
                    CASE WHEN v IS NULL THEN 0 ELSE {coverage} END AS coverage,
                    CASE WHEN v IS NULL THEN ts_rank(head_vector, %s::tsquery, 1)
                         ELSE ts_rank(v, %s::tsquery, 1) END AS rank
-            FROM c
+            FROM placed
         )
         SELECT id, (%s - level) * 100 + coverage + rank FROM scored
         ORDER BY level, coverage DESC, rank DESC, published_on DESC, id DESC
     """
     with reading_connection().cursor() as cursor:
-        cursor.execute(sql, [ids, levels, whole, *params, compiled.any, compiled.any, tiers])
+        cursor.execute(
+            sql,
+            [ids, levels, whole, *tier_params, *params, compiled.any, compiled.any, tiers],
+        )
         rows = cursor.fetchall()
     return [pk for pk, _ in rows], {pk: float(score) for pk, score in rows}

@@ -8,6 +8,7 @@ column's statistics.
 """
 
 import itertools
+import re
 import time
 from dataclasses import dataclass
 
@@ -37,16 +38,32 @@ class TsQuery(SearchQuery):
         return "%s::tsquery", [self.text]
 
 
+def actors() -> list:
+    """Every actor with its names, kept per process until the archive changes: the alias
+    index and the entity index (entities.py) are both built from it."""
+    from archive.models import Actor
+
+    return catalogue.remember(
+        "actors", lambda: list(Actor.objects.only("name", "aliases", "derived_forms", "kind"))
+    )
+
+
 class AliasIndex:
-    """Which actor names a query word stands for: every spelling of the same actor."""
+    """Which actor names a query word stands for: a name stands for every spelling of
+    the same actor and its derived forms (Oekraine finds "Oekraïense"); a derived form
+    stands only for its siblings. A reader who types "Russische" wants that word in its
+    forms (Russisch, Russen), not every piece that names Rusland."""
 
     def __init__(self, actors):
         self.by_name: dict[str, set[str]] = {}
         for actor in actors:
             # match_names includes a person's surname alone: "Poetins regering".
             names = set(actor.match_names)
-            for key in {fold(name) for name in names}:
+            forms = set(actor.match_forms)
+            for key in {fold(name) for name in names - forms}:
                 self.by_name.setdefault(key, set()).update(names)
+            for key in {fold(form) for form in forms}:
+                self.by_name.setdefault(key, set()).update(forms)
 
     @classmethod
     def load(cls):
@@ -55,9 +72,7 @@ class AliasIndex:
 
     @classmethod
     def _build(cls):
-        from archive.models import Actor
-
-        return cls(Actor.objects.only("name", "aliases", "kind"))
+        return cls(actors())
 
     def expand(self, term: Term) -> list[Term]:
         from archive.search.parsing import _term
@@ -83,9 +98,10 @@ def _and(parts):
 
 @dataclass
 class Group:
-    exact: str  # the words (and their aliases) as they are, stemmed
-    loose: str  # ... or as the start of a compound
+    exact: str  # the words (and their aliases) as they are, stemmed, in the text itself
+    loose: str  # ... or as the start or a part of a compound
     share: float = 0.0  # the share of pieces the planner's statistics expect to match
+    terms: tuple = ()  # the reader's alternatives, before alias expansion
 
 
 @dataclass
@@ -132,13 +148,17 @@ class CompiledQuery:
             _statistics.keep(elems, freqs)
         *texts, excluded_text, pieces = row
         groups = []
-        for (exact, prefix, lexemes), prefixes in zip(
-            zip(texts[::3], texts[1::3], texts[2::3], strict=True), prefixes_of, strict=True
+        for (exact, prefix, lexemes), prefixes, terms in zip(
+            zip(texts[::3], texts[1::3], texts[2::3], strict=True),
+            prefixes_of,
+            parsed.groups,
+            strict=True,
         ):
             if exact or prefix:
                 share = _statistics.share(_array(lexemes), prefixes)
-                groups.append(Group(exact=exact, loose=_or([exact, prefix]), share=share))
-        return cls(groups, excluded_text, max(float(pieces or 0), 0))
+                loose = _or([exact, prefix])
+                groups.append(Group(_as_written(exact), loose, share, terms=tuple(terms)))
+        return cls(groups, _as_written(excluded_text), max(float(pieces or 0), 0))
 
     def expected(self, groups) -> float:
         """How many pieces match all these groups, by the statistics, taking words as
@@ -259,3 +279,15 @@ def _prefix(term: Term) -> str | None:
         return None
     # Only letters and digits reach to_tsquery, so no input can break its syntax.
     return f"{word}:*"
+
+
+# A lexeme as tsquery prints it: quoted, a quote inside doubled.
+_LEXEME = re.compile(r"'(?:[^']|'')*'")
+
+
+def _as_written(tsquery: str) -> str:
+    """The tsquery restricted to the text's own words (weights A, B, C): the search
+    vector holds the parts of compounds at weight D (archive/search/compounds.py), and
+    a piece that says only "klimaatakkoord" holds `akkoord` there. Matched that way it
+    is found (the loose query), but not as saying the word itself."""
+    return _LEXEME.sub(lambda m: m.group(0) + ":ABC", tsquery)

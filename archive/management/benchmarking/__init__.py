@@ -30,6 +30,7 @@ from archive.management.benchmarking.server import (
     collect_static,
     gunicorn_settings,
 )
+from archive.management.commands.known_items import KINDS
 
 # The benchmark asks thousands of searches a minute from one address, and 32 clients at
 # once: what it measures is the archive's capacity, not the per-client limits
@@ -226,4 +227,9 @@ def _quality(server, options: Options, slugs, log) -> dict:
         f"  known items: top 1 {quality['top1']:.0%}, top 3 {quality['top3']:.0%}, "
         f"top 10 {quality['top10']:.0%} of {quality['n']}"
     )
+    for kind, found in quality["kinds"].items():
+        log(
+            f"    {KINDS[kind]}: top 1 {found['top1']:.0%}, top 3 {found['top3']:.0%}, "
+            f"top 10 {found['top10']:.0%} of {found['n']}"
+        )
     return quality

@@ -4,6 +4,7 @@ import math
 from dataclasses import dataclass, field
 
 from archive.management.benchmarking.workload import CLASSES, PAGES, Plan, Stats
+from archive.management.commands.known_items import KINDS
 
 HOW_TO_RUN = """\
 ## How to run
@@ -18,7 +19,10 @@ touched. For example `make bench SIZES="10000 100000 1000000"`,
 `make bench SIZES=10000 BENCH_ARGS="--data-root /work/bench"` (folders `pg-10k`, ...),
 or the smoke run that CI's `tests/test_benchmark.py` makes, `make bench
 BENCH_ARGS=--smoke` (300 pieces, 3 requests each, 2 s per throughput level). `make
-bench-quality` is the older in-process known-item and latency run (`bench_search`)."""
+bench-quality` is the older in-process known-item and latency run (`bench_search`).
+Known-item quality is given per kind of query (`archive/management/commands/known_items.py`);
+the real corpus is linked, by the archive's own suggestions, to the seed fixture's actors
+and events and to the benchmark's own (`archive/management/benchmarking/subjects.py`)."""
 
 
 @dataclass
@@ -243,7 +247,7 @@ def _quality(run: Run) -> list[str]:
     if not rows:
         return ["## Known-item search quality", "", "Skipped: no corpus at ../shared/corpus.", ""]
     out = ["## Known-item search quality (JSON search over HTTP)", ""]
-    return out + table(
+    out += table(
         ["database", "pieces", "queries", "top 1", "top 3", "top 10", "errors"],
         [
             [
@@ -258,3 +262,26 @@ def _quality(run: Run) -> list[str]:
             for label, r in rows
         ],
     )
+    # One row per kind of query (archive/management/commands/known_items.py), one
+    # column per database: what kind of memory search serves, and what kind it fails.
+    kinds = [kind for kind in KINDS if any(kind in r.quality.get("kinds", {}) for _, r in rows)]
+    if not kinds:
+        return out
+    out += ["By kind of query, target in the top 1 / 3 / 10:", ""]
+    return out + table(
+        ["kind", "queries", *(label for label, _ in rows)],
+        [
+            [
+                KINDS[kind],
+                max(r.quality["kinds"].get(kind, {}).get("n", 0) for _, r in rows),
+                *(_shares(r.quality["kinds"].get(kind)) for _, r in rows),
+            ]
+            for kind in kinds
+        ],
+    )
+
+
+def _shares(found: dict | None) -> str:
+    if not found:
+        return "–"
+    return " / ".join(f"{found[f'top{k}']:.0%}" for k in (1, 3, 10))

@@ -238,6 +238,7 @@ def prepare(target: Target, uri: str, *, seed: int, corpus_dir: Path | None, pas
         "from archive.management.benchmarking.targets import finish_setup; finish_setup()",
         env={
             "BENCH_CORPUS_DIR": str(corpus_dir) if import_dpg else "",
+            "BENCH_SUBJECTS": "1" if corpus_dir else "",
             "BENCH_ADMIN_PASSWORD": password,
         },
         log=log,
@@ -251,18 +252,30 @@ def prepare(target: Target, uri: str, *, seed: int, corpus_dir: Path | None, pas
 
 
 def finish_setup() -> None:
-    """Run inside the target's `manage.py shell`: the real corpus (when asked for) and
-    the superuser the admin pages are measured with."""
+    """Run inside the target's `manage.py shell`: the real corpus (when asked for), the
+    benchmark's actors and events with the corpus linked to them, and the superuser the
+    admin pages are measured with."""
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
+    from archive.management.benchmarking import subjects
     from archive.management.corpus import import_dpg
+    from archive.models import Article
 
     corpus_dir = os.environ.get("BENCH_CORPUS_DIR")
     if corpus_dir:
         with transaction.atomic():
             pieces = len(set(import_dpg(Path(corpus_dir)).values()))
         print(f"{pieces:,} pieces of the real corpus in the archive")
+    if os.environ.get("BENCH_SUBJECTS"):
+        with transaction.atomic():
+            added = subjects.add_subjects()
+        # As an import links each piece it stores; a corpus imported before the
+        # benchmark had these subjects is linked once, when they are added.
+        if corpus_dir or added:
+            dpg = Article.objects.filter(slug__startswith="dpg-").values_list("pk", flat=True)
+            actors, events = subjects.link_pieces(dpg)
+            print(f"suggestions linked the real corpus: {actors:,} actor, {events:,} event links")
     user, _ = get_user_model().objects.get_or_create(username=ADMIN_USER)
     user.is_staff = user.is_superuser = user.is_active = True
     user.set_password(os.environ["BENCH_ADMIN_PASSWORD"])

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from archive.management.benchmarking.server import Client
+from archive.management.commands.known_items import by_kind
 from archive.management.corpus import _same_text, read_dpg
 from archive.models import Article
 
@@ -54,6 +55,7 @@ PAGES = {
     "sitemap_section": "sitemap section (pieces)",
     "api_search": "JSON search",
     "api_article": "JSON article",
+    "suggestions": "search-box suggestions (JSON)",
     "csv": "CSV export",
     "admin_list": "admin: pieces",
     "admin_actor": "admin: pieces of an actor",
@@ -164,8 +166,9 @@ def plan(uri: str, seed: int) -> Plan:
         )
         lexeme_docs = dict(
             conn.execute(
-                "SELECT word, ndoc FROM ts_stat('SELECT a.search_vector FROM archive_article a "
-                "JOIN bench_sample USING (id)')"
+                # The text's own words (weights A-C), not the parts of its compounds.
+                "SELECT word, ndoc FROM ts_stat('SELECT ts_filter(a.search_vector, "
+                "''{a,b,c}'') FROM archive_article a JOIN bench_sample USING (id)')"
             ).fetchall()
         )
         rows = conn.execute(
@@ -370,6 +373,13 @@ def _pages(subjects, articles, rare, middle, typed) -> dict[str, list[str]]:
         "sitemap_section": ["/sitemap-stukken.xml"],
         "api_search": [f"/api/zoeken/?{x}" for x in q],
         "api_article": [f"/api/artikel/{slug}/" for _, slug in articles],
+        # What the search box asks as a reader types: 2, 3 and 4 letters of common and
+        # rare words.
+        "suggestions": [
+            "/api/suggesties/?" + urlencode({"q": word[:n].lower()})
+            for word in words[:5] + rare[:5]
+            for n in (2, 3, 4)
+        ],
         "csv": [f"/zoeken/export.csv?{x}" for x in q],
         "admin_list": [pieces],
         "admin_actor": [f"{pieces}?actor={actor[1]}"] if actor else [],
@@ -472,22 +482,30 @@ def target_slugs(corpus_dir) -> dict[int, str]:
 
 def known_items(client: Client, items, slugs: dict[int, str]) -> dict:
     """Share of known-item queries whose piece is in the top 1, 3 and 10 of the JSON
-    search (results in rank order)."""
+    search (results in rank order), in all and per kind of query. A target is a corpus
+    id (its slug from `slugs`) or a seed piece's slug."""
     import json
 
     ranks, errors = [], 0
-    for corpus_id, query in items:
-        status, _, body = client.get(f"/api/zoeken/?{urlencode({'q': query})}")
+    for item in items:
+        status, _, body = client.get(f"/api/zoeken/?{urlencode({'q': item.query})}")
         found = []
         if status == 200:
             found = [r["slug"] for r in json.loads(body)["results"]][:10]
         else:
             errors += 1
-        target = slugs.get(corpus_id)
+        target = item.target if isinstance(item.target, str) else slugs.get(item.target)
         ranks.append(found.index(target) + 1 if target in found else None)
-    n = len(ranks)
+
+    def shares(found: list) -> dict:
+        n = len(found)
+        return {
+            "n": n,
+            **{f"top{k}": sum(1 for r in found if r and r <= k) / n for k in (1, 3, 10)},
+        }
+
     return {
-        "n": n,
+        **shares(ranks),
         "errors": errors,
-        **{f"top{k}": sum(1 for r in ranks if r and r <= k) / n for k in (1, 3, 10)},
+        "kinds": {kind: shares(found) for kind, found in by_kind(items, ranks).items()},
     }

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from archive.management import benchmarking
 from archive.management.benchmarking import report, tantivy_index, targets
-from archive.management.commands.known_items import KNOWN_ITEMS
+from archive.management.commands.known_items import ALL_ITEMS, first_of_each_kind
 from archive.management.corpus import default_corpus_dir
 
 SMOKE = {"sizes": [300], "runs": 3, "duration": 2.0, "known_items": 10}
@@ -55,7 +55,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1, help="corpus and sampling seed")
         parser.add_argument("--corpus", type=Path, default=None, help="real corpus folder")
         parser.add_argument(
-            "--known-items", type=int, default=0, help="only the first N known-item queries"
+            "--known-items",
+            type=int,
+            default=0,
+            help="only N known-item queries, taken from every kind in turn",
         )
         parser.add_argument(
             "--output",
@@ -87,7 +90,7 @@ class Command(BaseCommand):
         if not targets.corpus_present(corpus_dir):
             self.stdout.write(f"No corpus at {corpus_dir}: known-item quality is skipped.")
             corpus_dir = None
-        items = KNOWN_ITEMS[: options["known_items"]] if options["known_items"] else KNOWN_ITEMS
+        items = first_of_each_kind(ALL_ITEMS, options["known_items"])
         plan = benchmarking.Options(
             sizes=sorted(set(sizes)),
             data_root=options["data_root"].resolve(),
