@@ -437,6 +437,14 @@ class ArticleActor(models.Model):
         indexes = [
             # An actor's pieces (actor page, actor filter) starts from the actor.
             models.Index(fields=["actor", "article"], name="articleactor_by_actor"),
+            # The pieces an editor linked to an actor its names do not find: search adds
+            # them to a search for the actor (archive/search/entities.py), and a popular
+            # actor's 200,000 other links must not be read to find them.
+            models.Index(
+                fields=["actor", "article"],
+                name="articleactor_by_hand",
+                condition=Q(confirmed=True, mentions=0),
+            ),
         ]
 
     def __str__(self):

@@ -15,9 +15,12 @@ the event, and search uses the links. A query word or phrase names
 
 Pieces linked to what a group of the query names count as matching that group (pool.py
 ranks them with the text matches): a confirmed link like an exact word, a suggested one
-like a compound. For an actor only confirmed links are used: its suggested links were
-found by its names in the text, which the query's alias expansion already finds. A
-query that as a whole names one actor or event gets a panel above the results.
+like a compound. For an actor only the links its names do not find are used: confirmed
+links where tagging counted no mention (an editor linked the piece by hand). Every
+other link of an actor was found by its names in the text, which the query's alias
+expansion finds as well; taking them again would add a popular actor's thousands of
+pieces to every search for it, each read whole, for nothing. A query that as a whole
+names one actor or event gets a panel above the results.
 """
 
 import re
@@ -160,27 +163,23 @@ def _links(named: set[Named], narrowed, limit: int) -> list[tuple[int, bool, str
     from archive.models import ArticleActor, ArticleEvent
 
     rows = []
-    for model, kind, column, only_confirmed in (
-        (ArticleEvent, EVENT, "event", False),
-        (ArticleActor, ACTOR, "actor", True),
+    for model, kind, column, by_hand in (
+        (ArticleEvent, EVENT, "event", {}),
+        (ArticleActor, ACTOR, "actor", {"confirmed": True, "mentions": 0}),
     ):
         ids = [n.pk for n in named if n.kind == kind]
         if not ids:
             continue
         if narrowed is None:
             # The whole archive: the links alone, without touching a piece.
-            links = model.objects.filter(**{f"{column}_id__in": ids})
-            if only_confirmed:
-                links = links.filter(confirmed=True)
+            links = model.objects.filter(**{f"{column}_id__in": ids}, **by_hand)
             fields = ("article_id", "confirmed", f"{column}__name")
         else:
             # Filters narrow the archive: asked of the pieces they leave, joined to
             # their links (one join, used by the filter and the values alike).
             via = f"{column}_links"
-            condition = {f"{via}__{column}_id__in": ids}
-            if only_confirmed:
-                condition[f"{via}__confirmed"] = True
-            links = narrowed.filter(**condition)
+            condition = {f"{via}__{key}": value for key, value in by_hand.items()}
+            links = narrowed.filter(**{f"{via}__{column}_id__in": ids}, **condition)
             fields = ("pk", f"{via}__confirmed", f"{via}__{column}__name")
         rows += links.order_by(f"-{fields[1]}", f"-{fields[0]}").values_list(*fields)[:limit]
     return rows
