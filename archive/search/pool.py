@@ -153,8 +153,17 @@ SURELY_MORE = 20
 
 
 def _sql(queryset, limit: int) -> tuple[str, tuple]:
-    """The ids of `queryset`, unordered, at most `limit`, as SQL to embed."""
-    return queryset.order_by().values("pk")[:limit].query.sql_with_params()
+    """The ids of `queryset`, unordered, at most `limit`, as SQL to embed.
+
+    The match is planned apart from the limit (a MATERIALIZED CTE is planned for all its
+    rows, and still read only as far as the limit asks): with the limit in view, the
+    planner reads the table row by row whenever it guesses the words to be common
+    enough to find `limit` of them soon, and a guess too high (a name with a dozen
+    spellings and forms, each added to the share) then reads every piece's vector.
+    Words it knows to be common do not come here (`large`)."""
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    fenced = f"WITH matching AS MATERIALIZED ({sql}) SELECT * FROM matching LIMIT {int(limit)}"
+    return fenced, params
 
 
 def _matches(compiled: CompiledQuery, vector: str, links: Links | None):

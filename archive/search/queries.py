@@ -121,7 +121,7 @@ class CompiledQuery:
         for group in parsed.groups:
             terms = _without_implied([t for term in group for t in aliases.expand(term)])
             exact = [_exact_sql(t, config) for t in terms]
-            prefixes = [p for p in (_prefix(t) for t in terms) if p]
+            prefixes = _covering([p for p in (_prefix(t) for t in terms) if p])
             selects.append(" || ".join(sql for sql, _ in exact))
             params += [p for _, ps in exact for p in ps]
             selects.append(" || ".join(["to_tsquery('simple', %s)"] * len(prefixes)) or "''")
@@ -156,6 +156,7 @@ class CompiledQuery:
         ):
             if exact or prefix:
                 share = _statistics.share(_array(lexemes), prefixes)
+                exact = _unique(exact)
                 loose = _or([exact, prefix])
                 groups.append(Group(_as_written(exact), loose, share, terms=tuple(terms)))
         return cls(groups, _as_written(excluded_text), max(float(pieces or 0), 0))
@@ -291,3 +292,28 @@ def _as_written(tsquery: str) -> str:
     a piece that says only "klimaatakkoord" holds `akkoord` there. Matched that way it
     is found (the loose query), but not as saying the word itself."""
     return _LEXEME.sub(lambda m: m.group(0) + ":ABC", tsquery)
+
+
+# A flat alternative of lexemes, as PostgreSQL prints `plainto_tsquery(a) || ...`.
+_FLAT_OR = re.compile(r"'(?:[^']|'')*'(?: \| '(?:[^']|'')*')*")
+
+
+def _unique(tsquery: str) -> str:
+    """Each lexeme of a flat alternative once: the spellings of a name often stem alike
+    ('brussel' | 'brussel' | 'brussel'), and the planner adds up the share of every copy:
+    past a few copies it takes the match to be common, chooses to read the table row by
+    row, and a rare match then costs a read of every piece (10 s at a million)."""
+    if not _FLAT_OR.fullmatch(tsquery):
+        return tsquery
+    return " | ".join(dict.fromkeys(tsquery.split(" | ")))
+
+
+def _covering(prefixes: list[str]) -> list[str]:
+    """The prefixes without those a shorter one already covers (`brussel:*` covers
+    `brusselse:*`), for the same reason."""
+    stems = sorted({p.removesuffix(":*") for p in prefixes}, key=len)
+    kept: list[str] = []
+    for stem in stems:
+        if not any(stem.startswith(shorter) for shorter in kept):
+            kept.append(stem)
+    return [f"{stem}:*" for stem in kept]
