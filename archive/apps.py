@@ -61,6 +61,11 @@ class ArchiveConfig(AppConfig):
     def ready(self):
         post_migrate.connect(ensure_editor_group, sender=self)
         self.connect_cache_invalidation()
+        from archive.duplicates import article_saved
+
+        # Every piece saved through the ORM (admin, paste, fixtures) gets the
+        # fingerprints that near-copy checks look up; the bulk paths write their own.
+        post_save.connect(article_saved, sender=self.get_model("article"), dispatch_uid="keys")
 
     def connect_cache_invalidation(self):
         """Any change an editor makes starts a new cache generation (archive/search/

@@ -487,3 +487,47 @@ class ArticleEvent(models.Model):
         return (*self.article.natural_key(), *self.event.natural_key())
 
     natural_key.dependencies = ["archive.article", "archive.event"]
+
+
+class NearCopyKey(models.Model):
+    """One of a piece's near-copy fingerprints (archive/duplicates.py): pieces that
+    share a key are compared on their texts. The primary key (key, article) is the
+    look-up's index: "which pieces have any of these keys?" reads only the index."""
+
+    pk = models.CompositePrimaryKey("key", "article")
+    key = models.BigIntegerField()
+    # Its index serves replacing or deleting a piece's keys, which starts from the piece.
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        # No ordering: look-ups read keys in index order, and sorting them serves no one.
+        verbose_name = "vingerafdruk"
+        verbose_name_plural = "vingerafdrukken"
+
+    def __str__(self):
+        return f"{self.key} van {self.article_id}"
+
+
+class ImportedBatch(models.Model):
+    """Lines of an import file stored in one batch (archive/bulk.py), written in the
+    batch's own transaction: running the same import again skips what is here, and
+    tries again the lines that failed."""
+
+    # The file's identity: its name and the digest of its first megabyte.
+    file_key = models.CharField(max_length=100)
+    first_line = models.PositiveIntegerField()
+    last_line = models.PositiveIntegerField()
+    failed_lines = ArrayField(models.PositiveIntegerField(), default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["file_key", "id"]
+        verbose_name = "geïmporteerde partij"
+        verbose_name_plural = "geïmporteerde partijen"
+        indexes = [
+            # A run that starts reads the batches of its files.
+            models.Index(fields=["file_key", "id"], name="importedbatch_by_file"),
+        ]
+
+    def __str__(self):
+        return f"{self.file_key}: regels {self.first_line}-{self.last_line}"

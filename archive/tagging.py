@@ -345,7 +345,12 @@ def suggest_events(article, actor_ids: set[int]) -> list[EventSuggestion]:
 @dataclass(frozen=True)
 class Vocabulary:
     """What suggestions look for: every actor's names and every event's signal words,
-    analysed by the search configuration. A bulk import loads it once for its run."""
+    analysed by the search configuration. A bulk import loads it once for its run.
+
+    Indexed by the first lexeme of each pattern, so a piece is matched against the few
+    actors and events whose words it holds, not against thousands of them: a pattern
+    whose first lexeme (or, for a compound, a lexeme starting with it) is not in the
+    piece cannot match, nor cover another's mention."""
 
     actors: list
     events: list
@@ -353,6 +358,42 @@ class Vocabulary:
     @classmethod
     def load(cls) -> "Vocabulary":
         return cls(_actor_patterns(), _event_patterns())
+
+    @functools.cached_property
+    def _index(self):
+        firsts, prefixes = defaultdict(set), defaultdict(set)
+        entries = [(("actor", i), ps) for i, (_, ps) in enumerate(self.actors)]
+        entries += [
+            (("event", i), [p for ps in signals.values() for p in ps])
+            for i, (_, signals) in enumerate(self.events)
+        ]
+        for key, patterns in entries:
+            for pattern in patterns:
+                first = pattern.phrase[0][1]
+                firsts[first].add(key)
+                if pattern.compound:
+                    prefixes[first].add(key)
+        lengths = sorted({len(p) for p in prefixes})
+        return firsts, prefixes, lengths
+
+    def _keys_in(self, text: "_Text") -> set:
+        firsts, prefixes, lengths = self._index
+        keys = set()
+        for lexeme in text.lexemes:
+            keys |= firsts.get(lexeme, set())
+            for n in lengths:
+                if len(lexeme) < n + COMPOUND_MIN_REST:
+                    break
+                keys |= prefixes.get(lexeme[:n], set())
+        return keys
+
+    def narrowed(self, text: "_Text") -> "Vocabulary":
+        """The part of the vocabulary that can match this piece: the same suggestions."""
+        keys = self._keys_in(text)
+        return Vocabulary(
+            [a for i, a in enumerate(self.actors) if ("actor", i) in keys],
+            [e for i, e in enumerate(self.events) if ("event", i) in keys],
+        )
 
 
 def apply_suggestions(article, vocabulary: Vocabulary | None = None) -> Suggested:
@@ -372,6 +413,7 @@ def apply_suggestions(article, vocabulary: Vocabulary | None = None) -> Suggeste
             link.actor_id: link for link in ArticleActor.objects.filter(article=article).order_by()
         }
         created, changed = [], []
+        vocabulary = vocabulary.narrowed(text)
         actors = _suggest_actors(text, vocabulary.actors)
         for suggestion in actors:
             link = existing.get(suggestion.actor.pk)
@@ -402,6 +444,30 @@ def apply_suggestions(article, vocabulary: Vocabulary | None = None) -> Suggeste
         ]
         ArticleEvent.objects.bulk_create(events)
     return Suggested(actors=len(created), events=len(events))
+
+
+def suggest_for_new(article, text: "_Text", vocabulary: Vocabulary):
+    """(actor suggestions, event suggestions) for a piece that has no links and no
+    rejections yet, as apply_suggestions would make them, without a query: a bulk
+    import has the text from the INSERT that stored the piece."""
+    vocabulary = vocabulary.narrowed(text)
+    actors = _suggest_actors(text, vocabulary.actors)
+    actor_ids = _event_actors({s.actor.pk for s in actors}, actors)
+    return actors, _suggest_events(article, text, actor_ids, vocabulary.events)
+
+
+# One lexeme of a tsvector's text form with its positions: 'wagner':3A,17 ('' for ').
+_TSV_ENTRY = re.compile(r"'((?:[^']|'')*)':([0-9A-D,]+)")
+
+
+def text_of_tsvector(value: str) -> "_Text":
+    """A _Text from a tsvector as PostgreSQL prints it (weights dropped)."""
+    positions = {}
+    for lexeme, found in _TSV_ENTRY.findall(value or ""):
+        positions[lexeme.replace("''", "'").replace("\\\\", "\\")] = [
+            int(p.rstrip("ABCD")) for p in found.split(",")
+        ]
+    return _Text(positions)
 
 
 def _name_query(patterns: Iterable[tuple[str, _Pattern]]) -> SearchQuery | None:

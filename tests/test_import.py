@@ -223,10 +223,11 @@ def test_mixed_input_imports_the_good_and_reports_the_rest(tmp_path):
 
 
 def test_a_piece_that_fails_while_storing_leaves_nothing_behind(tmp_path, monkeypatch):
-    def broken(article, vocabulary=None):
+    def broken(text, actor_patterns):
         raise RuntimeError("schijf vol")
 
-    monkeypatch.setattr("archive.tagging.apply_suggestions", broken)
+    # Suggestions are made in the piece's transaction, in a batch and one at a time alike.
+    monkeypatch.setattr("archive.tagging._suggest_actors", broken)
     (tmp_path / "stuk.txt").write_text(NEW_TEXT, encoding="utf-8")
     (tmp_path / "stuk.jsonl").write_text(json.dumps({"body": "x"}) + "\n", encoding="utf-8")
     before = archive_state()

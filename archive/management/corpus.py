@@ -40,6 +40,7 @@ def import_dpg(corpus_dir: Path) -> dict[int, int]:
     A text that repeats an earlier one (the corpus holds ~30 such reprints) maps to the
     piece already imported, as the archive's duplicate check would.
     """
+    from archive.duplicates import fingerprint_pieces
     from archive.models import Article
 
     rows = read_dpg(corpus_dir)
@@ -67,6 +68,9 @@ def import_dpg(corpus_dir: Path) -> dict[int, int]:
     pks = dict(Article.objects.filter(slug__startswith="dpg-").values_list("slug", "pk").iterator())
     by_id = {int(slug.removeprefix("dpg-")): pk for slug, pk in pks.items()}
     by_id.update({dup: by_id[first] for dup, first in alias.items() if first in by_id})
+    # bulk_create sends no post_save: the near-copy fingerprints are written here.
+    with connection.cursor() as cursor:
+        fingerprint_pieces(cursor.cursor, only=set(pks.values()))
     return by_id
 
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from django.db import connection, connections, transaction
 from django.utils.text import slugify
 
+from archive.duplicates import fingerprints
 from archive.models import (
     Actor,
     Article,
@@ -45,6 +46,7 @@ from archive.models import (
     Author,
     Event,
     Genre,
+    NearCopyKey,
     Source,
 )
 
@@ -1225,7 +1227,7 @@ def load_job(cursor, cast: Cast, seed: int, job: Job, now, progress=None) -> Tal
     """Generate and COPY one job's pieces and their links (the caller's transaction)."""
     tally = Tally()
     ids = itertools.count(job.first_id)
-    authors, actors, events = [], [], []
+    authors, actors, events, keys = [], [], [], []
     with cursor.copy(_copy_sql("archive_article", ARTICLE_COLUMNS)) as copy:
         for block in job.blocks:
             done = 0
@@ -1254,6 +1256,7 @@ def load_job(cursor, cast: Cast, seed: int, job: Job, now, progress=None) -> Tal
                     )
                 )
                 authors += [(pk, a) for a in piece.authors]
+                keys += [(key, pk) for key in fingerprints(piece.body)]
                 actors += [(pk, *link) for link in piece.actors]
                 events += [(pk, *link) for link in piece.events]
                 tally.poetin += piece.names_poetin
@@ -1262,6 +1265,9 @@ def load_job(cursor, cast: Cast, seed: int, job: Job, now, progress=None) -> Tal
             tally.pieces += done
             if progress is not None:
                 progress(done)
+    with cursor.copy(_copy_sql(NearCopyKey._meta.db_table, ("key", "article_id"))) as copy:
+        for row in keys:
+            copy.write_row(row)
     with cursor.copy(_copy_sql("archive_article_authors", ("article_id", "author_id"))) as copy:
         for row in authors:
             copy.write_row(row)
