@@ -63,3 +63,35 @@ def pre_request(worker, req):
 preload_app = True
 
 accesslog = "-"
+
+# Background tasks (re-checking pieces after an editor's change, archive/rechecks.py) are
+# run by `manage.py db_worker`. gunicorn starts one beside its web workers and stops it
+# with them, so `make run` and a single container need nothing more. With a worker of
+# your own (docker-compose's `worker` service, several web hosts), set TASK_WORKER=0.
+task_worker = _env_int("TASK_WORKER", 1)
+_worker_process = None
+
+
+def when_ready(server):
+    global _worker_process
+    if not task_worker:
+        return
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    manage = Path(__file__).resolve().with_name("manage.py")
+    _worker_process = subprocess.Popen(
+        [sys.executable, str(manage), "db_worker", "--interval", "1"],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "archive.settings"},
+    )
+    server.log.info("Task worker started (pid %s)", _worker_process.pid)
+
+
+def on_exit(server):
+    if _worker_process is not None and _worker_process.poll() is None:
+        _worker_process.terminate()
+        try:
+            _worker_process.wait(timeout=graceful_timeout)
+        except Exception:
+            _worker_process.kill()

@@ -37,10 +37,20 @@ from django.urls import path, reverse
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from django_tasks_db.models import DBTaskResult
 
-from archive import tagging
+from archive import rechecks, tagging
 from archive.forms import ArticleForm
-from archive.models import Actor, Article, ArticleActor, ArticleEvent, Author, Event, Source
+from archive.models import (
+    Actor,
+    Article,
+    ArticleActor,
+    ArticleEvent,
+    Author,
+    Event,
+    Recheck,
+    Source,
+)
 from archive.paste import paste_view
 from archive.search import Browse, Filters, fold
 from archive.templatetags.kroniek import precise_date
@@ -872,6 +882,13 @@ class ActorAdmin(KroniekAdmin):
         url = reverse("admin:archive_article_changelist") + f"?actor={actor.pk}"
         return _tally(actor.pieces_confirmed, actor.pieces_suggested, url)
 
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "recheck_status"]
+
+    @admin.display(description="nalopen")
+    def recheck_status(self, subject):
+        return _recheck_status(subject)
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         # form.initial holds the stored row as the editor opened it (empty when new).
@@ -886,34 +903,81 @@ class ActorAdmin(KroniekAdmin):
             for n in dict.fromkeys([*obj.names, *obj.derived_forms])
             if n.strip() and fold(n) not in before
         ]
-        if not new_names:
+        kind_changed = change and "kind" in form.changed_data
+        if not new_names and not kind_changed:
             return
-        # Synchronous: one actor's names over the full-text index is quick, and the
-        # editor learns at once what the new spelling found.
-        found = tagging.recheck_actor(obj, names=new_names)
-        label = _new_names_label(new_names, obj.names)
-        names = ", ".join(f"“{n}”" for n in new_names)
-        if found:
-            text = f"{label} {names} gevonden in {_plural(found, 'stuk', 'stukken')}."
-            self.message_user(request, text, messages.SUCCESS)
+        # In the background: a name in a tenth of a million pieces would keep the
+        # editor waiting past the server's timeout (archive/rechecks.py).
+        if kind_changed:
+            reason = f"soort nu {obj.get_kind_display()}"
+            rechecks.queue(reason, actor=obj)
+            label = "De soort is veranderd"
         else:
-            self.message_user(request, f"{label} {names} in geen stuk gevonden.", messages.INFO)
+            label = _new_names_label(new_names, obj.names)
+            names = ", ".join(f"“{n}”" for n in new_names)
+            rechecks.queue(f"{label.lower()} {names}", actor=obj, names=new_names)
+            label = f"{label} {names}"
+        self.message_user(request, f"{label}: {QUEUED_MESSAGE}", messages.SUCCESS)
 
     @admin.action(description="Stukken opnieuw nalopen", permissions=["change"])
     def recheck_pieces(self, request, queryset):
-        total = 0
         actors = list(queryset)
         for actor in actors:
-            found = tagging.recheck_actor(actor)
-            total += found
-            if found:
-                self.log_change(request, actor, f"Stukken nagelopen: {found} gekoppeld.")
+            rechecks.queue("met de hand gevraagd", actor=actor)
+            self.log_change(request, actor, "Stukken opnieuw nalopen gevraagd.")
         self.message_user(
             request,
-            f"{_plural(len(actors), 'actor', 'actoren')} nagelopen: "
-            f"{_plural(total, 'stuk', 'stukken')} gekoppeld of bijgewerkt.",
+            f"{_plural(len(actors), 'actor', 'actoren')} worden nagelopen op de achtergrond; "
+            "de voortgang staat onder Nalooptaken.",
             messages.SUCCESS,
         )
+
+
+QUEUED_MESSAGE = (
+    "het archief loopt de stukken op de achtergrond na. Hoe ver het is, staat hier onder "
+    "‘nalopen’ en bij Nalooptaken."
+)
+
+
+def _recheck_status(subject) -> str:
+    if subject is None or subject.pk is None:
+        return "–"
+    running = rechecks.running_for(subject)
+    if not running:
+        return "geen"
+    return "; ".join(f"{r.reason}: {r.progress}" for r in running)
+
+
+# The task queue's own list shows arguments and tracebacks; editors and operators read
+# the re-checks (what, how far, why it failed) in the list below.
+admin.site.unregister(DBTaskResult)
+
+
+@admin.register(Recheck)
+class RecheckAdmin(admin.ModelAdmin):
+    """What re-checks ran and run: read only, written by archive/rechecks.py."""
+
+    list_display = ["created_at", "subject", "reason", "status", "progress", "finished_at"]
+    list_filter = ["status"]
+    list_select_related = ["actor", "event"]
+    search_fields = ["reason", "actor__name", "event__name"]
+
+    @admin.display(description="actor of gebeurtenis")
+    def subject(self, recheck):
+        return recheck.actor or recheck.event
+
+    @admin.display(description="voortgang")
+    def progress(self, recheck):
+        return recheck.progress
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Event)
@@ -948,6 +1012,28 @@ class EventAdmin(KroniekAdmin):
     def piece_tally(self, event):
         url = reverse("admin:archive_article_changelist") + f"?gebeurtenis={event.pk}"
         return _tally(event.pieces_confirmed, event.pieces_suggested, url)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "recheck_status"]
+
+    @admin.display(description="nalopen")
+    def recheck_status(self, subject):
+        return _recheck_status(subject)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # What decides the suggestions: the signal words, the dates, the actors.
+        changed = [
+            str(form.fields[name].label)
+            for name in ("signal_words", "start_date", "end_date", "actors")
+            if name in form.changed_data
+        ]
+        if not changed or not form.instance.signal_words:
+            return
+        rechecks.queue(", ".join(changed) + " gewijzigd", event=form.instance)
+        self.message_user(
+            request, f"{capfirst(', '.join(changed))} gewijzigd: {QUEUED_MESSAGE}", messages.SUCCESS
+        )
 
 
 @admin.register(Source)

@@ -18,8 +18,9 @@ def editor_permissions() -> list[tuple[str, str]]:
     """(app label, codename) of every permission the editor group holds."""
     perms = [("archive", f"{a}_{m}") for m in EDITOR_MODELS for a in EDITOR_ACTIONS]
     perms += [("archive", f"delete_{m}") for m in EDITOR_DELETES]
-    # The list of who changed what, read-only.
+    # The list of who changed what, and the background re-checks, read-only.
     perms.append(("admin", "view_logentry"))
+    perms.append(("archive", "view_recheck"))
     return perms
 
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from archive import failures, tagging
-from archive.duplicates import Duplicate, Earlier, copy_fingerprints, find_duplicates
+from archive.duplicates import Duplicate, Earlier, copy_keys, find_duplicates, fingerprints
 from archive.ingest import Defaults, Draft, Outcome, _validation_message, store
 from archive.models import (
     Article,
@@ -192,7 +192,8 @@ def store_batch(
 def _store_batch(drafts, defaults, vocabulary, names, journal) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(drafts)
     # Duplicates first, as for one piece: a copy is a copy, dated or not.
-    found = find_duplicates([draft.body for draft in drafts])
+    keys = [fingerprints(draft.body) for draft in drafts]
+    found = find_duplicates([draft.body for draft in drafts], keys=keys)
     earlier: dict[int, Earlier] = {}  # a draft that repeats an earlier one of the batch
     articles: dict[int, Article] = {}
     for i, (draft, duplicate) in enumerate(zip(drafts, found, strict=True)):
@@ -238,9 +239,7 @@ def _store_batch(drafts, defaults, vocabulary, names, journal) -> list[Outcome]:
         # By slug, which is unique: RETURNING promises no order.
         returned = {slug: (pk, vector) for slug, pk, vector in cursor.fetchall()}
         stored = [returned[a.slug] for a in rows]
-        copy_fingerprints(
-            cursor.cursor, [(pk, a.body) for (pk, _), a in zip(stored, rows, strict=True)]
-        )
+        copy_keys(cursor.cursor, [(pk, keys[i]) for (pk, _), i in zip(stored, new, strict=True)])
 
     authors, actor_links, event_links = [], [], []
     for i, (pk, vector) in zip(new, stored, strict=True):

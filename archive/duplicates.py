@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy
 from django.db import connection
 from django.db.models import TextField
 from django.db.models.expressions import RawSQL
@@ -37,7 +38,12 @@ NEAR_DUPLICATE = 0.8
 BANDS = 8
 ROWS = 3
 BINS = BANDS * ROWS
-_MIX = 0x9E3779B1  # Knuth's multiplicative hash: spreads crc32 values over the bins
+# Knuth's multiplicative hash spreads the values over the bins; a trigram's hash is its
+# words' hashes weighted by two odd constants, so word order counts.
+_MIX = 0x9E3779B1
+_P1, _P2 = 0x01000193, 0x85EBCA6B
+_LOW32 = 0xFFFFFFFF
+_EMPTY = 1 << 32  # above any 32-bit value: a bin no trigram fell into
 
 _WORD = re.compile(r"\w+")
 
@@ -75,21 +81,23 @@ def similarity(a: str, b: str) -> float:
 
 def fingerprints(text: str) -> list[int]:
     """The text's near-copy keys (signed 64-bit, as PostgreSQL's bigint): one per band
-    of its MinHash, none for a text of fewer than three words."""
+    of its MinHash, none for a text of fewer than three words. Each word is hashed once
+    and a trigram's hash combined from its words' (numpy, a few microseconds)."""
     tokens = words(text)
     if len(tokens) < 3:
         return []
-    lowest = [-1] * BINS
-    for i in range(len(tokens) - 2):
-        mixed = (zlib.crc32(" ".join(tokens[i : i + 3]).encode()) * _MIX) & 0xFFFFFFFF
-        slot = mixed % BINS
-        if lowest[slot] < 0 or mixed < lowest[slot]:
-            lowest[slot] = mixed
+    hashed = numpy.fromiter(
+        (zlib.crc32(t.encode()) for t in tokens), dtype=numpy.uint64, count=len(tokens)
+    )
+    # uint64 arithmetic wraps; only the low 32 bits are kept.
+    trigrams = (hashed[:-2] * _P1 + hashed[1:-1] * _P2 + hashed[2:]) * _MIX & _LOW32
+    lowest = numpy.full(BINS, _EMPTY, dtype=numpy.uint64)
+    numpy.minimum.at(lowest, trigrams % BINS, trigrams)
     keys = set()
     for band in range(BANDS):
-        rows = lowest[band * ROWS : (band + 1) * ROWS]
-        if max(rows) < 0:
-            continue  # a short text leaves bins empty: an empty band says nothing
+        rows = lowest[band * ROWS : (band + 1) * ROWS].tolist()
+        if min(rows) == _EMPTY:
+            continue  # a short text leaves bins empty: a band of nothing says nothing
         digest = hashlib.blake2b(f"{band}:{rows}".encode(), digest_size=8).digest()
         keys.add(int.from_bytes(digest, "big", signed=True))
     return sorted(keys)
@@ -112,10 +120,15 @@ def article_saved(sender, instance, created, update_fields=None, **kwargs):
 
 def copy_fingerprints(cursor, pieces: Iterable[tuple[int, str]]) -> None:
     """COPY the fingerprints of new pieces, (id, body) each, on a raw cursor."""
+    copy_keys(cursor, ((article_id, fingerprints(body)) for article_id, body in pieces))
+
+
+def copy_keys(cursor, pieces: Iterable[tuple[int, list[int]]]) -> None:
+    """COPY fingerprints computed already, (id, keys) each."""
     table = NearCopyKey._meta.db_table
     with cursor.copy(f"COPY {table} (key, article_id) FROM STDIN") as copy:
-        for article_id, body in pieces:
-            for key in fingerprints(body):
+        for article_id, keys in pieces:
+            for key in keys:
                 copy.write_row((key, article_id))
 
 
@@ -159,10 +172,11 @@ class Earlier:
     exact: bool
 
 
-def find_duplicates(bodies: Sequence[str], exclude_pk: int | None = None) -> list:
+def find_duplicates(bodies: Sequence[str], exclude_pk: int | None = None, keys=None) -> list:
     """For each text, the piece it duplicates (Duplicate), or the earlier text of the
     same batch it duplicates (Earlier), or None when it is new. Three queries however
     many texts: their hashes, the archive's exact copies, and the pieces sharing a key.
+    `keys`, when given, are the texts' fingerprints, computed already.
     """
     if not bodies:
         return []
@@ -172,7 +186,8 @@ def find_duplicates(bodies: Sequence[str], exclude_pk: int | None = None) -> lis
         a.content_hash: a
         for a in pieces.filter(content_hash__in=set(hashes)).only("pk", "title", "slug")
     }
-    keys = [fingerprints(body) for body in bodies]
+    if keys is None:
+        keys = [fingerprints(body) for body in bodies]
     sharing = defaultdict(set)
     wanted = {k for i, ks in enumerate(keys) if hashes[i] not in exact for k in ks}
     links = NearCopyKey.objects.filter(key__in=wanted)

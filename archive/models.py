@@ -497,7 +497,11 @@ class NearCopyKey(models.Model):
     pk = models.CompositePrimaryKey("key", "article")
     key = models.BigIntegerField()
     # Its index serves replacing or deleting a piece's keys, which starts from the piece.
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    # Django deletes the keys with their piece; a database constraint would check each
+    # of the eight key rows a new piece brings (a sixth of a bulk import's COPY time).
+    article = models.ForeignKey(
+        Article, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
 
     class Meta:
         # No ordering: look-ups read keys in index order, and sorting them serves no one.
@@ -531,3 +535,63 @@ class ImportedBatch(models.Model):
 
     def __str__(self):
         return f"{self.file_key}: regels {self.first_line}-{self.last_line}"
+
+
+class Recheck(models.Model):
+    """Pieces re-checked in the background after an editor changed what finds an actor
+    (names, derived forms, kind) or an event (signal words, dates, actors): archive/
+    rechecks.py. Admin shows it queued, running (how far) and done."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "wacht"
+        RUNNING = "running", "bezig"
+        DONE = "done", "klaar"
+        FAILED = "failed", "mislukt"
+
+    actor = models.ForeignKey(
+        Actor, on_delete=models.CASCADE, null=True, blank=True, related_name="rechecks"
+    )
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, null=True, blank=True, related_name="rechecks"
+    )
+    # An actor's new names and forms: only pieces holding one of them need a look.
+    # Empty: everything that finds the actor or event.
+    names = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    reason = models.CharField("aanleiding", max_length=300)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    pieces = models.PositiveIntegerField("te bekijken", null=True, blank=True)
+    checked = models.PositiveIntegerField("bekeken", default=0)
+    changed = models.PositiveIntegerField("koppelingen gemaakt of bijgewerkt", default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField("aangevraagd", auto_now_add=True)
+    finished_at = models.DateTimeField("klaar", null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "nalooptaak"
+        verbose_name_plural = "nalooptaken"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actor__isnull=True) ^ Q(event__isnull=True),
+                name="recheck_of_actor_or_event",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.actor or self.event}: {self.reason}"
+
+    def get_absolute_url(self):
+        subject = self.actor or self.event
+        return subject.get_absolute_url()
+
+    @property
+    def progress(self) -> str:
+        """ "3.200 van 10.269 stukken bekeken", as admin shows it."""
+        if self.status == self.Status.QUEUED:
+            return "wacht op zijn beurt"
+        if self.pieces is None:
+            return "stukken zoeken"
+        done = f"{self.checked:,} van {self.pieces:,} stukken bekeken".replace(",", ".")
+        if self.status == self.Status.DONE:
+            return f"{done}; {self.changed:,} koppelingen".replace(",", ".")
+        return done

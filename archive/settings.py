@@ -28,6 +28,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # Background work (re-checking pieces after an editor's change) as tasks in
+    # PostgreSQL, run by `manage.py db_worker` (gunicorn.conf.py starts one). Before the
+    # archive, whose admin replaces the task list with its own (Nalooptaken).
+    "django_tasks",
+    "django_tasks_db",
     "archive.apps.ArchiveConfig",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -41,6 +46,8 @@ INSTALLED_APPS = [
     # Failed admin logins counted and locked out (settings below).
     "axes",
 ]
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     # /healthz and /readyz, answered before the host check and the https redirect: a load

@@ -167,8 +167,14 @@ class _Text:
         derived form (False): {key: [bool, ...]}."""
         spans, by_name = {}, {}
         for key, patterns in groups.items():
-            spans[key] = sorted({s for p in patterns for s in self.spans(p)})
-            by_name[key] = {s for p in patterns if not p.derived for s in self.spans(p)}
+            found, named = set(), set()
+            for pattern in patterns:
+                matched = set(self.spans(pattern))
+                found |= matched
+                if not pattern.derived:
+                    named |= matched
+            if found:
+                spans[key], by_name[key] = sorted(found), named
         covering = defaultdict(list)
         for key, found in spans.items():
             for start, end in found:
@@ -361,7 +367,7 @@ class Vocabulary:
 
     @functools.cached_property
     def _index(self):
-        firsts, prefixes = defaultdict(set), defaultdict(set)
+        words, prefixes = defaultdict(set), defaultdict(set)
         entries = [(("actor", i), ps) for i, (_, ps) in enumerate(self.actors)]
         entries += [
             (("event", i), [p for ps in signals.values() for p in ps])
@@ -369,30 +375,33 @@ class Vocabulary:
         ]
         for key, patterns in entries:
             for pattern in patterns:
-                first = pattern.phrase[0][1]
-                firsts[first].add(key)
                 if pattern.compound:
-                    prefixes[first].add(key)
+                    prefixes[pattern.phrase[0][1]].add(key)
+                else:
+                    # Any of a phrase's lexemes must be in the piece for it to match; the
+                    # longest is the rarest as a rule ("baarholt", not "frank").
+                    words[max((lexeme for _, lexeme in pattern.phrase), key=len)].add(key)
         lengths = sorted({len(p) for p in prefixes})
-        return firsts, prefixes, lengths
+        return words, prefixes, lengths
 
     def _keys_in(self, text: "_Text") -> set:
-        firsts, prefixes, lengths = self._index
+        words, prefixes, lengths = self._index
         keys = set()
         for lexeme in text.lexemes:
-            keys |= firsts.get(lexeme, set())
+            keys.update(words.get(lexeme, ()))
+            keys.update(prefixes.get(lexeme, ()))
             for n in lengths:
                 if len(lexeme) < n + COMPOUND_MIN_REST:
                     break
-                keys |= prefixes.get(lexeme[:n], set())
+                keys.update(prefixes.get(lexeme[:n], ()))
         return keys
 
     def narrowed(self, text: "_Text") -> "Vocabulary":
         """The part of the vocabulary that can match this piece: the same suggestions."""
-        keys = self._keys_in(text)
+        keys = sorted(self._keys_in(text))
         return Vocabulary(
-            [a for i, a in enumerate(self.actors) if ("actor", i) in keys],
-            [e for i, e in enumerate(self.events) if ("event", i) in keys],
+            [self.actors[i] for kind, i in keys if kind == "actor"],
+            [self.events[i] for kind, i in keys if kind == "event"],
         )
 
 
@@ -504,7 +513,7 @@ def _rivals(actor, actor_patterns, ours: set[_Pattern]):
     return rivals
 
 
-def recheck_actor(actor, names: list[str] | None = None) -> int:
+def recheck_actor(actor, names: list[str] | None = None, progress=None) -> int:
     """Re-check the pieces that mention any of `names` (default: all the actor's match
     names, derived forms included) for this actor, after an editor changed its names or
     derived forms: link it as a suggestion where it is new, update the mention count
@@ -512,7 +521,8 @@ def recheck_actor(actor, names: list[str] | None = None) -> int:
     rejected it are skipped.
 
     Returns how many pieces got a new or changed link. The pieces are found through the
-    search index and handled BATCH_SIZE at a time, a few queries per batch.
+    search index and handled BATCH_SIZE at a time, a few queries per batch, each batch
+    its own transaction; `progress(checked, pieces, changed)` hears after each.
     """
     actor_patterns = _actor_patterns()
     ours = next((patterns for a, patterns in actor_patterns if a.pk == actor.pk), set())
@@ -564,4 +574,87 @@ def recheck_actor(actor, names: list[str] | None = None) -> int:
             ArticleActor.objects.bulk_create(created)
             ArticleActor.objects.bulk_update(updated, ["mentions"])
             changed += len(created) + len(updated)
+        if progress is not None:
+            progress(first + len(batch), len(ids), changed)
     return changed
+
+
+def recheck_event(event, progress=None) -> int:
+    """Re-check the pieces an event's signal words can find (and those it is suggested
+    for), after an editor changed its signal words, dates or actors: suggest it where
+    the evidence now convinces, bring a suggestion's evidence up to date, and withdraw a
+    suggestion that no longer convinces. Confirmed links and rejections stay as they
+    are. Returns how many links it made, changed or withdrew; BATCH_SIZE pieces a
+    transaction, `progress(checked, pieces, changed)` after each."""
+    event = Event.objects.prefetch_related(Prefetch("actors", Actor.objects.only("name"))).get(
+        pk=event.pk
+    )
+    signals = {}
+    words = list(event.signal_words)
+    for word, pattern in zip(words, _patterns(words), strict=True):
+        if pattern is not None:
+            signals[word] = [pattern]
+    suggested = ArticleEvent.objects.filter(event=event, confirmed=False).values("article")
+    found = Article.objects.filter(pk__in=suggested)
+    query = _name_query([(w, p) for w, ps in signals.items() for p in ps])
+    if query is not None:
+        # A piece dated only to the year is stored on 1 January: none before can fit.
+        start = event.start_date.replace(month=1, day=1)
+        found = found | Article.objects.filter(search_vector=query, published_on__gte=start)
+    rejected = Article.rejected_events.through.objects.filter(event=event).values("article")
+    ids = list(found.exclude(pk__in=rejected).order_by("pk").values_list("pk", flat=True))
+    vocabulary = Vocabulary.load()
+    changed = 0
+    for first in range(0, len(ids), BATCH_SIZE):
+        batch = ids[first : first + BATCH_SIZE]
+        with transaction.atomic():
+            changed += _recheck_event_batch(event, signals, batch, vocabulary)
+        if progress is not None:
+            progress(first + len(batch), len(ids), changed)
+    return changed
+
+
+def _recheck_event_batch(event, signals, batch, vocabulary) -> int:
+    texts = _texts(batch)
+    articles = Article.objects.only("published_on", "date_precision").in_bulk(batch)
+    links = {
+        link.article_id: link
+        for link in ArticleEvent.objects.filter(event=event, article__in=batch).order_by()
+    }
+    actor_links = defaultdict(dict)
+    rejected_actors = defaultdict(set)
+    for article_id, actor_id, confirmed in (
+        ArticleActor.objects.filter(article__in=batch)
+        .order_by()
+        .values_list("article_id", "actor_id", "confirmed")
+    ):
+        actor_links[article_id][actor_id] = confirmed
+    for article_id, actor_id in Article.rejected_actors.through.objects.filter(
+        article__in=batch
+    ).values_list("article_id", "actor_id"):
+        rejected_actors[article_id].add(actor_id)
+    created, updated, withdrawn = [], [], []
+    for article_id in batch:
+        text, article = texts[article_id], articles[article_id]
+        linked = actor_links[article_id]
+        actors = _suggest_actors(text, vocabulary.narrowed(text).actors)
+        actor_ids = set(linked) - rejected_actors[article_id]
+        confirmed = {pk for pk, yes in linked.items() if yes}
+        evidence = _evidence(
+            article, text, _event_actors(actor_ids, actors, confirmed), event, signals
+        )
+        link = links.get(article_id)
+        convincing = evidence is not None and evidence.convincing()
+        if link is not None and link.confirmed:
+            continue
+        if convincing and link is None:
+            created.append(ArticleEvent(article_id=article_id, event=event, evidence=str(evidence)))
+        elif convincing and link.evidence != str(evidence):
+            link.evidence = str(evidence)
+            updated.append(link)
+        elif not convincing and link is not None:
+            withdrawn.append(link.pk)
+    ArticleEvent.objects.bulk_create(created)
+    ArticleEvent.objects.bulk_update(updated, ["evidence"])
+    ArticleEvent.objects.filter(pk__in=withdrawn).delete()
+    return len(created) + len(updated) + len(withdrawn)

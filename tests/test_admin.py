@@ -16,13 +16,27 @@ from django.utils.text import slugify
 from archive import admin as archive_admin
 from archive import tagging
 from archive.admin import AdminPaginator, ArticleActorFilter, ArticleSourceFilter, Estimate
-from archive.models import Actor, Article, ArticleActor, ArticleEvent, Author, Event, Source
-from tests.factories import make_article
+from archive.models import (
+    Actor,
+    Article,
+    ArticleActor,
+    ArticleEvent,
+    Author,
+    Event,
+    Recheck,
+    Source,
+)
+from tests.factories import make_article, run_tasks
 from tests.seeds import SEED_SLUGS, seed_text
 
 pytestmark = pytest.mark.django_db
 
-ARCHIVE_MODELS = [model for model in admin.site._registry if model._meta.app_label == "archive"]
+# The models editors add and change (the re-checks' list is read only).
+ARCHIVE_MODELS = [
+    model
+    for model in admin.site._registry
+    if model._meta.app_label == "archive" and model is not Recheck
+]
 ALL_MODELS = list(admin.site._registry)
 # A text of our own naming two actors, for when the seed texts are not at hand.
 OWN_TEXT = (
@@ -360,10 +374,21 @@ def test_new_alias_rechecks_existing_pieces(staff_client):
     data.update(aliases="Kroniekvogel", _save="Opslaan")
     response = staff_client.post(change_url, data)
     assert response.status_code == 302
+    assert "Nieuwe naam “Kroniekvogel”: het archief loopt de stukken op de achtergrond na" in (
+        " ".join(messages_of(response))
+    )
+    # The editor did not wait for it: the re-check is queued, and shown on the actor.
+    assert not ArticleActor.objects.filter(article=piece, actor=actor).exists()
+    assert "wacht op zijn beurt" in staff_client.get(change_url).content.decode()
+    run_tasks()
     link = ArticleActor.objects.get(article=piece, actor=actor)
     assert not link.confirmed
     assert link.mentions == 2
-    assert "Nieuwe naam “Kroniekvogel” gevonden in 1 stuk." in messages_of(response)
+    recheck = Recheck.objects.get(actor=actor)
+    assert (recheck.status, recheck.pieces, recheck.checked, recheck.changed) == ("done", 1, 1, 1)
+    page = staff_client.get(change_url).content.decode()
+    assert "wacht op zijn beurt" not in page
+    assert re.search(r"Nalopen:</label>\s*<div class=\"readonly\">geen</div>", page)
     # Who did it is on record.
     entry = LogEntry.objects.get(object_id=str(actor.pk), action_flag=CHANGE)
     assert entry.user == staff_client.user
@@ -390,6 +415,7 @@ def test_recheck_action_runs_over_all_names(staff_client):
         changelist(Actor), {"action": "recheck_pieces", "_selected_action": [actor.pk]}
     )
     assert response.status_code == 302
+    run_tasks()
     assert ArticleActor.objects.filter(article=piece, actor=actor, confirmed=False).exists()
 
 

@@ -1488,3 +1488,56 @@ def default_workers() -> int:
 
 def clock() -> float:
     return time.perf_counter()
+
+
+# ---------------------------------------------------------------------------------
+# JSON Lines, for import_articles
+
+
+def _date_text(day: datetime.date, precision: str) -> str:
+    if precision == "year":
+        return f"{day.year}"
+    if precision == "month":
+        return f"{day.year}-{day.month:02d}"
+    return day.isoformat()
+
+
+def write_jsonl(cursor, cast: Cast, seed: int, count: int, path, progress=None) -> int:
+    """Pieces 1..count of a seed as JSON Lines, as a newsroom's export would have them:
+    names of source and authors rather than ids, no links (the import suggests them).
+    Written to `path` and renamed into place at the end, so a file there is complete.
+    Returns the bytes written."""
+    import json
+    from pathlib import Path
+
+    cursor.execute("SELECT id, name FROM archive_source")
+    sources = dict(cursor.fetchall())
+    cursor.execute("SELECT id, name FROM archive_author")
+    authors = dict(cursor.fetchall())
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    written = 0
+    with partial.open("w", encoding="utf-8") as out:
+        for block in range(math.ceil(count / BLOCK)):
+            for piece in generate_block(cast, seed, block, count):
+                if piece.number > count:
+                    continue
+                source_id, url = (
+                    cast.sources[piece.source] if piece.source is not None else (None, "")
+                )
+                slug = piece.slug(seed)
+                row = {
+                    "title": piece.title,
+                    "lead": piece.lead,
+                    "body": piece.body,
+                    "genre": piece.genre,
+                    "date": _date_text(piece.published_on, piece.precision),
+                    "source": sources.get(source_id, ""),
+                    "authors": [authors[a] for a in piece.authors if a in authors],
+                    "url": f"{url}{piece.published_on.year}/{slug}" if url else "",
+                }
+                written += out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            if progress is not None:
+                progress(min((block + 1) * BLOCK, count))
+    partial.rename(path)
+    return written

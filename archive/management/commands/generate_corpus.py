@@ -41,6 +41,13 @@ class Command(BaseCommand):
             "cores); 1 runs in this process and its transaction",
         )
         parser.add_argument(
+            "--jsonl",
+            metavar="FILE",
+            help="write the N pieces to FILE as JSON Lines for import_articles (source "
+            "and authors by name, no links) instead of adding them; the sources, authors, "
+            "actors and events are added to the archive as usual",
+        )
+        parser.add_argument(
             "--indexes",
             choices=["auto", "drop", "keep"],
             default="auto",
@@ -49,7 +56,7 @@ class Command(BaseCommand):
             "least as many as the archive holds",
         )
 
-    def handle(self, *args, articles, seed, batch, workers, indexes, **options):
+    def handle(self, *args, articles, seed, batch, workers, indexes, jsonl=None, **options):
         if articles < 1 or batch < 1 or workers < 1 or seed < 0:
             raise CommandError("--articles, --batch and --workers must be positive, --seed >= 0")
         if workers > 1 and connection.in_atomic_block:
@@ -67,6 +74,15 @@ class Command(BaseCommand):
         with transaction.atomic(), connection.cursor() as cursor:
             synthetic.store_world(world)
             cast = synthetic.load_cast(cursor, world)
+        if jsonl:
+            progress = Progress(self.stdout, articles)
+            with connection.cursor() as cursor:
+                size = synthetic.write_jsonl(cursor, cast, seed, articles, jsonl, progress.report)
+            self.stdout.write(
+                f"Wrote {articles:,} pieces (seed {seed}) to {jsonl} "
+                f"({synthetic.human_bytes(size)}) in {synthetic.clock() - started:.1f} s."
+            )
+            return
         with connection.cursor() as cursor:
             present = {n for n in synthetic.numbers_present(cursor, seed) if n <= articles}
             cursor.execute("SELECT count(*) FROM archive_article")
