@@ -82,8 +82,14 @@ test: $(VENV)/.installed node_modules/.installed browser
 SIZES ?=
 RUNS ?= 50
 DURATION ?= 20
+# Then bulk import at each size in IMPORT_SIZES (10000 when unset) from a generated JSON
+# Lines file into an empty archive of its own, stopped half way and resumed, and the
+# editor's saves on it: the "Bulk import and editing" section of docs/benchmarks.md.
+IMPORT_SIZES ?=
+IMPORT_ARGS ?=
 bench: $(VENV)/.installed
 	$(BIN)/python manage.py benchmark $(SIZES) --runs $(RUNS) --duration $(DURATION) $(BENCH_ARGS)
+	$(BIN)/python manage.py bench_import $(IMPORT_SIZES) $(IMPORT_ARGS)
 
 # Search quality (known-item queries) and latency on ../shared/corpus, in this process and
 # inside one transaction that is rolled back: the archive is left as it was.

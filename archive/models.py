@@ -564,6 +564,7 @@ class Recheck(models.Model):
     changed = models.PositiveIntegerField("koppelingen gemaakt of bijgewerkt", default=0)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField("aangevraagd", auto_now_add=True)
+    started_at = models.DateTimeField("begonnen", null=True, blank=True)
     finished_at = models.DateTimeField("klaar", null=True, blank=True)
 
     class Meta:

@@ -36,7 +36,9 @@ def run_recheck(recheck_id: int) -> int:
     recheck = Recheck.objects.filter(pk=recheck_id).select_related("actor", "event").first()
     if recheck is None:
         return 0  # its actor or event was deleted meanwhile
-    Recheck.objects.filter(pk=recheck.pk).update(status=Recheck.Status.RUNNING, checked=0)
+    Recheck.objects.filter(pk=recheck.pk).update(
+        status=Recheck.Status.RUNNING, checked=0, started_at=timezone.now()
+    )
 
     def progress(checked: int, pieces: int, changed: int):
         Recheck.objects.filter(pk=recheck.pk).update(
