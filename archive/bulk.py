@@ -17,7 +17,7 @@ failed says why.
 """
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -46,6 +46,8 @@ class Journal:
     file_key: str
     first_line: int
     last_line: int
+    # Lines that failed before storing (unreadable, no JSON): tried again next time too.
+    failed: list[int] = field(default_factory=list)
 
 
 class Names:
@@ -279,12 +281,12 @@ def _store_batch(drafts, defaults, vocabulary, names, journal) -> list[Outcome]:
 def _journal(journal: Journal | None, outcomes: list[Outcome]) -> None:
     if journal is None:
         return
-    failed = [_line_of(o.origin) for o in outcomes if o.status == "failed"]
+    failed = [_line_of(o.origin) for o in outcomes if o.status == "failed"] + journal.failed
     ImportedBatch.objects.create(
         file_key=journal.file_key,
         first_line=journal.first_line,
         last_line=journal.last_line,
-        failed_lines=[n for n in failed if n is not None],
+        failed_lines=sorted({n for n in failed if n is not None}),
     )
 
 

@@ -176,7 +176,10 @@ class Worker:
         journal = None
         if batch.file_key:
             numbers = [n for n, _ in batch.items]
-            journal = bulk.Journal(batch.file_key, min(numbers), max(numbers))
+            unread = [
+                n for p in parsed if isinstance(p, Outcome) and (n := bulk._line_of(p.origin))
+            ]
+            journal = bulk.Journal(batch.file_key, min(numbers), max(numbers), unread)
         try:
             stored = iter(self._store(drafts, journal))
         except Exception as error:
