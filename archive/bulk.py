@@ -26,7 +26,7 @@ from django.utils.text import slugify
 
 from archive import failures, tagging
 from archive.duplicates import Duplicate, Earlier, copy_keys, find_duplicates, fingerprints
-from archive.ingest import Defaults, Draft, Outcome, _validation_message, store
+from archive.ingest import Defaults, Draft, Outcome, store, validation_message
 from archive.models import (
     Article,
     ArticleActor,
@@ -117,7 +117,7 @@ def _article(draft: Draft, defaults: Defaults) -> Article | str:
             exclude=["slug", "source"], validate_unique=False, validate_constraints=False
         )
     except ValidationError as error:
-        return _validation_message(error)
+        return validation_message(error)
     return article
 
 
@@ -154,7 +154,7 @@ _INSERT = """
                 %(p)s::date[], %(d)s::text[], %(src)s::bigint[], %(u)s::text[])
          WITH ORDINALITY AS x(t, s, l, b, g, p, d, src, u, i)
     ORDER BY i
-    RETURNING slug, id, ts_filter(search_vector, '{a,b,c}')::text
+    RETURNING slug, id, setweight(ts_filter(search_vector, '{a,b,c}'), 'd')::text
 """
 
 
@@ -187,7 +187,7 @@ def store_batch(
                     raise
                 reason = f"onverwachte fout: {error!r}"
                 outcomes.append(Outcome(draft.origin, "failed", reason=reason))
-        _journal(journal, outcomes)
+        write_journal(journal, outcomes)
     return outcomes
 
 
@@ -274,14 +274,14 @@ def _store_batch(drafts, defaults, vocabulary, names, journal) -> list[Outcome]:
             original,
             Duplicate(original, repeat.similarity, exact=repeat.exact),
         )
-    _journal(journal, outcomes)
+    write_journal(journal, outcomes)
     return outcomes
 
 
-def _journal(journal: Journal | None, outcomes: list[Outcome]) -> None:
+def write_journal(journal: Journal | None, outcomes: list[Outcome]) -> None:
     if journal is None:
         return
-    failed = [_line_of(o.origin) for o in outcomes if o.status == "failed"] + journal.failed
+    failed = [line_of(o.origin) for o in outcomes if o.status == "failed"] + journal.failed
     ImportedBatch.objects.create(
         file_key=journal.file_key,
         first_line=journal.first_line,
@@ -290,6 +290,6 @@ def _journal(journal: Journal | None, outcomes: list[Outcome]) -> None:
     )
 
 
-def _line_of(origin: str) -> int | None:
+def line_of(origin: str) -> int | None:
     _, _, number = origin.rpartition(":")
     return int(number) if number.isdigit() else None

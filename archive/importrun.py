@@ -29,9 +29,9 @@ from archive.ingest import (
     Defaults,
     Outcome,
     Unreadable,
-    _lines,
-    _open_lines,
     draft_from_json,
+    numbered_lines,
+    open_lines,
     read_file,
     suffix_of,
     too_long,
@@ -84,7 +84,7 @@ def count_lines(path: Path) -> int:
     if suffix_of(path) not in JSONL_SUFFIXES:
         return 1
     try:
-        with _open_lines(path) as handle:
+        with open_lines(path) as handle:
             return sum(1 for line in handle if line.strip())
     except (OSError, UnicodeDecodeError, EOFError):
         return 1
@@ -120,8 +120,8 @@ def _numbered(path: Path, batch: Batch) -> Iterator[tuple[int, str | None]]:
     """(line number, line) of a JSON Lines file, blank lines left out; a line too long
     to read comes as None (its length in the raw form: the worker says so)."""
     try:
-        with _open_lines(path) as handle:
-            for number, line, length in _lines(handle):
+        with open_lines(path) as handle:
+            for number, line, length in numbered_lines(handle):
                 if line is None:
                     yield number, f"\0{length}"
                 elif line.strip():
@@ -176,9 +176,7 @@ class Worker:
         journal = None
         if batch.file_key:
             numbers = [n for n, _ in batch.items]
-            unread = [
-                n for p in parsed if isinstance(p, Outcome) and (n := bulk._line_of(p.origin))
-            ]
+            unread = [n for p in parsed if isinstance(p, Outcome) and (n := bulk.line_of(p.origin))]
             journal = bulk.Journal(batch.file_key, min(numbers), max(numbers), unread)
         try:
             stored = iter(self._store(drafts, journal))
@@ -198,7 +196,7 @@ class Worker:
                 o.origin,
                 o.status,
                 detail(o),
-                raws.get(bulk._line_of(o.origin) or 0) if o.status == "failed" else None,
+                raws.get(bulk.line_of(o.origin) or 0) if o.status == "failed" else None,
             )
             for o in outcomes
         ]
@@ -207,7 +205,7 @@ class Worker:
         if not drafts:
             if journal:
                 with transaction.atomic():
-                    bulk._journal(journal, [])
+                    bulk.write_journal(journal, [])
             return []
         return bulk.store_batch(drafts, self.defaults, self.vocabulary, self.names, journal)
 

@@ -220,24 +220,13 @@ def _read_text(path: Path) -> str:
     return text
 
 
-def count_pieces(path: Path) -> int:
-    """How many pieces a file will give, for the progress line (lines in JSON Lines)."""
-    if suffix_of(path) not in JSONL_SUFFIXES:
-        return 1
-    try:
-        with _open_lines(path) as handle:
-            return sum(1 for _, line, _ in _lines(handle) if line is None or line.strip())
-    except (OSError, UnicodeDecodeError, EOFError):
-        return 1
-
-
-def _open_lines(path: Path):
+def open_lines(path: Path):
     if suffix_of(path) == ".jsonl.gz":
         return gzip.open(path, "rt", encoding="utf-8")
     return path.open(encoding="utf-8")
 
 
-def _lines(handle) -> Iterator[tuple[int, str | None, int]]:
+def numbered_lines(handle) -> Iterator[tuple[int, str | None, int]]:
     """(number, line, length) for each line; a line over MAX_IMPORT_CHARS comes as None
     with its length, and is never held in memory whole."""
     limit = settings.MAX_IMPORT_CHARS
@@ -278,8 +267,8 @@ def _looks_like_html(text: str) -> bool:
 def _read_jsonl(path: Path) -> Iterator[Draft | Outcome]:
     number = 0
     try:
-        with _open_lines(path) as handle:
-            for number, line, length in _lines(handle):
+        with open_lines(path) as handle:
+            for number, line, length in numbered_lines(handle):
                 origin = f"{path.name}:{number}"
                 if line is None:
                     limit = settings.MAX_IMPORT_CHARS
@@ -354,7 +343,7 @@ def store(draft: Draft, defaults: Defaults | None = None, vocabulary=None) -> Ou
             )
             apply_suggestions(article, vocabulary)
     except ValidationError as error:
-        return Outcome(draft.origin, "failed", reason=_validation_message(error))
+        return Outcome(draft.origin, "failed", reason=validation_message(error))
     except IntegrityError:
         # Another writer stored the same text between the check and the insert.
         duplicate = find_duplicate(draft.body)
@@ -364,7 +353,7 @@ def store(draft: Draft, defaults: Defaults | None = None, vocabulary=None) -> Ou
     return Outcome(draft.origin, "added", article)
 
 
-def _validation_message(error: ValidationError) -> str:
+def validation_message(error: ValidationError) -> str:
     if hasattr(error, "message_dict"):
         return "; ".join(
             f"{Article._meta.get_field(name).verbose_name}: {' '.join(messages)}"

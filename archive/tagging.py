@@ -128,8 +128,13 @@ def _patterns(texts: Sequence[str], derived: Sequence[bool] = ()) -> list[_Patte
 class _Text:
     """A piece's words as its stored search vector holds them: lexeme -> positions."""
 
-    def __init__(self, positions: dict[str, Iterable[int]] | None = None):
-        self.positions = {lexeme: frozenset(p) for lexeme, p in (positions or {}).items()}
+    def __init__(self, positions: dict[str, Iterable[int]] | None = None, *, ready=False):
+        # `ready`: the positions are small tuples already (a lexeme has a few), which
+        # answer `in` as fast as sets for that size.
+        positions = positions or {}
+        if not ready:
+            positions = {lexeme: frozenset(p) for lexeme, p in positions.items()}
+        self.positions = positions
         self.lexemes = sorted(self.positions)
 
     def spans(self, pattern: _Pattern) -> Iterator[tuple[int, int]]:
@@ -470,13 +475,26 @@ _TSV_ENTRY = re.compile(r"'((?:[^']|'')*)':([0-9A-D,]+)")
 
 
 def text_of_tsvector(value: str) -> "_Text":
-    """A _Text from a tsvector as PostgreSQL prints it (weights dropped)."""
+    """A _Text from a tsvector as PostgreSQL prints it, best without weights (every
+    position at D, which prints no letter: `setweight(v, 'd')`). Lexemes are quoted and
+    never hold a space; the plain split is exact unless one holds a quote or backslash,
+    which the pattern reads."""
+    value = value or ""
+    if "''" in value or "\\" in value or not value:
+        positions = {}
+        for lexeme, found in _TSV_ENTRY.findall(value):
+            positions[lexeme.replace("''", "'").replace("\\\\", "\\")] = tuple(
+                int(p.rstrip("ABCD")) for p in found.split(",")
+            )
+        return _Text(positions, ready=True)
     positions = {}
-    for lexeme, found in _TSV_ENTRY.findall(value or ""):
-        positions[lexeme.replace("''", "'").replace("\\\\", "\\")] = [
-            int(p.rstrip("ABCD")) for p in found.split(",")
-        ]
-    return _Text(positions)
+    for entry in value.split(" "):
+        lexeme, _, found = entry.rpartition(":")
+        if found.isdigit():
+            positions[lexeme[1:-1]] = (int(found),)
+        else:
+            positions[lexeme[1:-1]] = tuple(int(p.rstrip("ABCD")) for p in found.split(","))
+    return _Text(positions, ready=True)
 
 
 def _name_query(patterns: Iterable[tuple[str, _Pattern]]) -> SearchQuery | None:

@@ -19,11 +19,33 @@ from tests.seeds import seed_text
 
 pytestmark = pytest.mark.django_db
 
-WORDS = (
-    "gemeente provincie haven spoorlijn dijk polder brug subsidie woningbouw wethouder "
-    "raadslid begroting kermis schoolplein bibliotheek zwembad fietspad markt stadhuis "
-    "waterschap boerderij molen kerk veerpont sluis"
-).split()
+WORDS = [
+    "gemeente",
+    "provincie",
+    "haven",
+    "spoorlijn",
+    "dijk",
+    "polder",
+    "brug",
+    "subsidie",
+    "woningbouw",
+    "wethouder",
+    "raadslid",
+    "begroting",
+    "kermis",
+    "schoolplein",
+    "bibliotheek",
+    "zwembad",
+    "fietspad",
+    "markt",
+    "stadhuis",
+    "waterschap",
+    "boerderij",
+    "molen",
+    "kerk",
+    "veerpont",
+    "sluis",
+]
 
 
 def piece_text(n: int) -> str:
@@ -129,14 +151,18 @@ def test_the_text_of_a_stored_vector_is_the_text_tagging_reads():
     ids = list(Article.objects.values_list("pk", flat=True))
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, ts_filter(search_vector, '{a,b,c}')::text FROM archive_article "
+            "SELECT id, setweight(ts_filter(search_vector, '{a,b,c}'), 'd')::text "
+            "FROM archive_article "
             "WHERE id = ANY(%s)",
             [ids],
         )
         printed = dict(cursor.fetchall())
     read = tagging._texts(ids)
     for pk in ids:
-        assert tagging.text_of_tsvector(printed[pk]).positions == read[pk].positions
+        parsed = tagging.text_of_tsvector(printed[pk]).positions
+        assert {k: set(v) for k, v in parsed.items()} == {
+            k: set(v) for k, v in read[pk].positions.items()
+        }
 
 
 def test_narrowing_the_vocabulary_changes_no_suggestion():
@@ -227,7 +253,7 @@ def test_an_interrupted_import_goes_on_where_it_stopped(tmp_path, monkeypatch, c
     path = jsonl(tmp_path / "groot.jsonl", rows)
     before = Article.objects.count()
     calls = []
-    journal = bulk._journal
+    journal = bulk.write_journal
 
     def interrupted(entry, outcomes):
         calls.append(entry)
@@ -235,7 +261,7 @@ def test_an_interrupted_import_goes_on_where_it_stopped(tmp_path, monkeypatch, c
             raise KeyboardInterrupt
         journal(entry, outcomes)
 
-    monkeypatch.setattr(bulk, "_journal", interrupted)
+    monkeypatch.setattr(bulk, "write_journal", interrupted)
     with pytest.raises(CommandError, match="onderbroken"):
         run(path, batch=10, workers=1)
     assert Article.objects.count() == before + 19  # two batches of ten, one piece failed
@@ -251,7 +277,7 @@ def test_an_interrupted_import_goes_on_where_it_stopped(tmp_path, monkeypatch, c
         (11, 20, []),
     ]
 
-    monkeypatch.setattr(bulk, "_journal", journal)
+    monkeypatch.setattr(bulk, "write_journal", journal)
     out, _ = run(path, batch=10, workers=1)
     assert "10 toegevoegd, 0 overgeslagen als dubbel, 1 mislukt, 19 al geïmporteerd" in out
     assert "groot.jsonl:6: datum 'geen datum' niet te lezen" in out

@@ -127,9 +127,7 @@ def test_new_signal_words_recheck_an_events_pieces(staff_client):
     run_tasks()
     link = ArticleEvent.objects.get(event=event, article=piece)
     assert not link.confirmed
-    assert link.evidence == (
-        "datum past; actoren: Wagner; signaalwoorden: staking, havenblokkade"
-    )
+    assert link.evidence == ("datum past; actoren: Wagner; signaalwoorden: staking, havenblokkade")
 
     # The word taken away again: the suggestion it made is withdrawn.
     data = form_data(staff_client.get(url))

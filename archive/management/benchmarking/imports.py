@@ -100,6 +100,10 @@ def _pieces(uri: str) -> int:
         return conn.execute("SELECT count(*) FROM archive_article").fetchone()[0]
 
 
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_import(target, uri: str, path: Path, log, stop_at: int | None = None) -> ImportRun:
     """import_articles on the file as a user runs it; with `stop_at`, Ctrl-C (SIGINT)
     once that many lines are stored."""
@@ -116,6 +120,9 @@ def run_import(target, uri: str, path: Path, log, stop_at: int | None = None) ->
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        # Ctrl-C must reach it as a user's would, even when this benchmark was started in
+        # the background (where a shell ignores SIGINT, and children inherit that).
+        preexec_fn=_default_sigint,
     )
     process = psutil.Process(child.pid)
     while child.poll() is None:
