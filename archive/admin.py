@@ -853,8 +853,25 @@ def _new_names_label(new: list[str], names: list[str]) -> str:
     return "Nieuwe namen en afgeleide vormen"
 
 
+class RecheckStatus:
+    """The read-only field *Nalopen* on an actor's or event's page: its unfinished
+    re-checks and how far each is (archive/rechecks.py)."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "recheck_status"]
+
+    @admin.display(description="nalopen")
+    def recheck_status(self, subject):
+        if subject is None or subject.pk is None:
+            return "–"
+        running = rechecks.running_for(subject)
+        if not running:
+            return "geen"
+        return "; ".join(f"{r.reason}: {r.progress}" for r in running)
+
+
 @admin.register(Actor)
-class ActorAdmin(KroniekAdmin):
+class ActorAdmin(RecheckStatus, KroniekAdmin):
     list_display = ["name", "kind", "alias_list", "piece_tally", "public_link"]
     list_filter = ["kind"]
     search_fields = ["name", "slug", "aliases", "derived_forms", "description"]
@@ -881,13 +898,6 @@ class ActorAdmin(KroniekAdmin):
     def piece_tally(self, actor):
         url = reverse("admin:archive_article_changelist") + f"?actor={actor.pk}"
         return _tally(actor.pieces_confirmed, actor.pieces_suggested, url)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "recheck_status"]
-
-    @admin.display(description="nalopen")
-    def recheck_status(self, subject):
-        return _recheck_status(subject)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -939,15 +949,6 @@ QUEUED_MESSAGE = (
 )
 
 
-def _recheck_status(subject) -> str:
-    if subject is None or subject.pk is None:
-        return "–"
-    running = rechecks.running_for(subject)
-    if not running:
-        return "geen"
-    return "; ".join(f"{r.reason}: {r.progress}" for r in running)
-
-
 # The task queue's own list shows arguments and tracebacks; editors and operators read
 # the re-checks (what, how far, why it failed) in the list below.
 admin.site.unregister(DBTaskResult)
@@ -981,7 +982,7 @@ class RecheckAdmin(admin.ModelAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(KroniekAdmin):
+class EventAdmin(RecheckStatus, KroniekAdmin):
     list_display = ["name", "dates", "piece_tally", "public_link"]
     list_filter = [OngoingFilter, EventActorFilter]
     search_fields = ["name", "slug", "description", "signal_words"]
@@ -1012,13 +1013,6 @@ class EventAdmin(KroniekAdmin):
     def piece_tally(self, event):
         url = reverse("admin:archive_article_changelist") + f"?gebeurtenis={event.pk}"
         return _tally(event.pieces_confirmed, event.pieces_suggested, url)
-
-    def get_readonly_fields(self, request, obj=None):
-        return [*super().get_readonly_fields(request, obj), "recheck_status"]
-
-    @admin.display(description="nalopen")
-    def recheck_status(self, subject):
-        return _recheck_status(subject)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -19,24 +19,20 @@ failed says why.
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from archive import failures, tagging
 from archive.duplicates import Duplicate, Earlier, copy_keys, find_duplicates, fingerprints
-from archive.ingest import Defaults, Draft, Outcome, store, validation_message
+from archive.ingest import Defaults, Draft, Outcome, store, unsaved_article
 from archive.models import (
     Article,
     ArticleActor,
     ArticleEvent,
-    DatePrecision,
     ImportedBatch,
     Source,
 )
-
-NO_DATE = "geen publicatiedatum in de tekst; geef er een met --date JJJJ[-MM[-DD]]"
 
 
 @dataclass
@@ -90,35 +86,6 @@ class Names:
         self.sources.clear()
         self.authors.clear()
         self._source_names = None
-
-
-def _article(draft: Draft, defaults: Defaults) -> Article | str:
-    """The piece a draft makes, unsaved and checked field by field; or why it cannot."""
-    published_on = draft.published_on or defaults.published_on
-    if not published_on:
-        return NO_DATE
-    precision = (draft.date_precision if draft.published_on else defaults.date_precision) or "day"
-    # A date known to the month or year is stored on its first day (the model's rule).
-    if precision == DatePrecision.MONTH:
-        published_on = published_on.replace(day=1)
-    elif precision == DatePrecision.YEAR:
-        published_on = published_on.replace(month=1, day=1)
-    article = Article(
-        title=(draft.title or draft.body[:100])[:300],
-        lead=draft.lead,
-        body=draft.body,
-        genre=draft.genre or defaults.genre,
-        published_on=published_on,
-        date_precision=precision,
-        url=draft.url[:500],
-    )
-    try:
-        article.full_clean(
-            exclude=["slug", "source"], validate_unique=False, validate_constraints=False
-        )
-    except ValidationError as error:
-        return validation_message(error)
-    return article
 
 
 def _slugs(titles: list[str]) -> list[str]:
@@ -205,7 +172,7 @@ def _store_batch(drafts, defaults, vocabulary, names, journal) -> list[Outcome]:
         if isinstance(duplicate, Earlier) and outcomes[duplicate.index] is None:
             earlier[i] = duplicate
             continue
-        made = _article(draft, defaults)
+        made = unsaved_article(draft, defaults)
         if isinstance(made, str):
             outcomes[i] = Outcome(draft.origin, "failed", reason=made)
         else:

@@ -290,25 +290,16 @@ def _read_jsonl(path: Path) -> Iterator[Draft | Outcome]:
         yield Outcome(where, "failed", reason=f"niet te lezen: {error}")
 
 
-def store(draft: Draft, defaults: Defaults | None = None, vocabulary=None) -> Outcome:
-    """Store a draft as a piece unless it duplicates one; all or nothing.
+NO_DATE = "geen publicatiedatum in de tekst; geef er een met --date JJJJ[-MM[-DD]]"
 
-    The new piece gets the archive's actor and event suggestions, unconfirmed; a bulk
-    import passes the tagging Vocabulary it loaded once.
-    """
-    from archive.tagging import apply_suggestions
 
-    defaults = defaults or Defaults()
-    duplicate = find_duplicate(draft.body)
-    if duplicate:
-        return Outcome(draft.origin, "duplicate", duplicate.article, duplicate)
+def unsaved_article(draft: Draft, defaults: Defaults) -> Article | str:
+    """The piece a draft makes, unsaved (no slug, source or authors yet) and checked
+    field by field; or, as a string, why it cannot be one. The database itself enforces
+    the constraints when it is stored."""
     published_on = draft.published_on or defaults.published_on
     if not published_on:
-        return Outcome(
-            draft.origin,
-            "failed",
-            reason="geen publicatiedatum in de tekst; geef er een met --date JJJJ[-MM[-DD]]",
-        )
+        return NO_DATE
     precision = (draft.date_precision if draft.published_on else defaults.date_precision) or "day"
     # A date known to the month or year is stored on its first day (the model's rule).
     if precision == DatePrecision.MONTH:
@@ -325,15 +316,35 @@ def store(draft: Draft, defaults: Defaults | None = None, vocabulary=None) -> Ou
         url=draft.url[:500],
     )
     try:
+        article.full_clean(
+            exclude=["slug", "source"], validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as error:
+        return validation_message(error)
+    return article
+
+
+def store(draft: Draft, defaults: Defaults | None = None, vocabulary=None) -> Outcome:
+    """Store a draft as a piece unless it duplicates one; all or nothing.
+
+    The new piece gets the archive's actor and event suggestions, unconfirmed; a bulk
+    import passes the tagging Vocabulary it loaded once.
+    """
+    from archive.tagging import apply_suggestions
+
+    defaults = defaults or Defaults()
+    duplicate = find_duplicate(draft.body)
+    if duplicate:
+        return Outcome(draft.origin, "duplicate", duplicate.article, duplicate)
+    article = unsaved_article(draft, defaults)
+    if isinstance(article, str):
+        return Outcome(draft.origin, "failed", reason=article)
+    try:
         with transaction.atomic():
             # A columnist's bio may name the paper ("columnist bij Het Parool").
             source_name = draft.source or source_named_in(draft.author_bio) or defaults.source
             article.source = source_for(source_name) if source_name else None
             article.slug = unique_slug(Article, article.title)
-            # Field checks here; the database itself enforces the constraints.
-            article.full_clean(
-                exclude=["slug", "source"], validate_unique=False, validate_constraints=False
-            )
             article.save()
             article.authors.set(
                 [
@@ -342,8 +353,6 @@ def store(draft: Draft, defaults: Defaults | None = None, vocabulary=None) -> Ou
                 ]
             )
             apply_suggestions(article, vocabulary)
-    except ValidationError as error:
-        return Outcome(draft.origin, "failed", reason=validation_message(error))
     except IntegrityError:
         # Another writer stored the same text between the check and the insert.
         duplicate = find_duplicate(draft.body)
