@@ -112,8 +112,7 @@ def _slugs(titles: list[str]) -> list[str]:
     return slugs
 
 
-_INSERT = """
-    INSERT INTO archive_article
+_INSERT = """INSERT INTO "archive_article"
         (title, slug, lead, body, genre, published_on, date_precision, source_id, url,
          created_at, updated_at)
     SELECT t, s, l, b, g, p, d, src, u, %(now)s, %(now)s

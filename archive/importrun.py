@@ -37,6 +37,8 @@ from archive.ingest import (
     too_long,
 )
 from archive.models import ImportedBatch
+from archive.routers import replica_aliases, settle
+from archive.search import catalogue
 from archive.tagging import Vocabulary
 
 BATCH_SIZE = 500
@@ -231,6 +233,22 @@ def run(paths: list[Path], defaults: Defaults, workers: int, size: int, heard) -
     def skipped(origin):
         heard([Result(origin, "done")])
 
+    def stored(results):
+        # Rows written in batches send no signals: cached pages and searches move on
+        # here, as after an editor's save.
+        if any(r.status == "added" for r in results) and not connection.in_atomic_block:
+            catalogue.changed()
+        heard(results)
+
+    try:
+        _run(paths, defaults, workers, size, skipped, stored)
+    finally:
+        # Readers go back to a replica only once it has replayed the whole import.
+        if replica_aliases() and not connection.in_atomic_block:
+            settle()
+
+
+def _run(paths, defaults, workers, size, skipped, heard) -> None:
     work = batches(paths, size, skipped)
     if workers <= 1:
         worker = Worker(defaults)

@@ -144,13 +144,19 @@ WAGNER = (
 NAVO = "De NAVO sprak in Vilnius over de oorlog in Oekraïne en over de steun van de leden. " * 5
 
 
+# The imports below run on this process's one connection (--workers 1): killed_at sees
+# only its statements.
+
+
 def test_an_import_cut_off_mid_piece_stores_none_of_it_says_so_and_goes_on(tmp_path):
     first = write(tmp_path, "1_wagner.txt", WAGNER)
     second = write(tmp_path, "2_navo.txt", NAVO)
     out = io.StringIO()
 
     with killed_at(LINKS) as kills:
-        call_command("import_articles", first, second, "--date", "2023-06", stdout=out)
+        call_command(
+            "import_articles", first, second, "--date", "2023-06", "--workers", "1", stdout=out
+        )
 
     assert any(sql.startswith(ARTICLE) for sql in kills[0])
     summary = out.getvalue()
@@ -165,7 +171,9 @@ def test_an_import_cut_off_mid_piece_stores_none_of_it_says_so_and_goes_on(tmp_p
 
     # Running it again adds what failed, and only that.
     out = io.StringIO()
-    call_command("import_articles", first, second, "--date", "2023-06", stdout=out)
+    call_command(
+        "import_articles", first, second, "--date", "2023-06", "--workers", "1", stdout=out
+    )
     assert out.getvalue().startswith("1 toegevoegd, 1 overgeslagen als dubbel, 0 mislukt")
     assert Article.objects.get(body__startswith="Prigozjin trok").actor_links.exists()
 
@@ -178,7 +186,9 @@ def test_an_import_cut_off_between_pieces_goes_on_with_the_next(tmp_path):
     out = io.StringIO()
 
     with killed_at("content_hash"):
-        call_command("import_articles", first, second, "--date", "2023-06", stdout=out)
+        call_command(
+            "import_articles", first, second, "--date", "2023-06", "--workers", "1", stdout=out
+        )
 
     assert out.getvalue().startswith("1 toegevoegd, 0 overgeslagen als dubbel, 1 mislukt")
     assert Article.objects.filter(body__startswith="De NAVO sprak").exists()

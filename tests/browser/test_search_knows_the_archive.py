@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from archive.models import Actor, Article
 from tests.browser.test_editor_flow import PASSWORD, USERNAME, editor  # noqa: F401
-from tests.factories import make_article
+from tests.factories import make_article, run_tasks
 from tests.seeds import SEED_SLUGS
 
 RESULT_LINKS = "ol.pieces li.piece h3 a"
@@ -109,8 +109,11 @@ def test_an_editor_adds_a_derived_form_and_a_reader_finds_by_the_name(
     field.fill(", ".join(f for f in [current, "Moskovieten"] if f))
     page.get_by_role("button", name="Opslaan", exact=True).click()
     expect(page.locator("ul.messagelist")).to_contain_text("gewijzigd")
+    expect(page.locator("ul.messagelist")).to_contain_text("op de achtergrond na")
 
     search_from_home(reader, site, "Moskou")
     expect(reader.locator(RESULT_LINKS).filter(has_text=piece.title)).to_have_count(1)
-    # Tagging saw it too: the piece now counts for Moskou.
+    # Tagging sees it too, once the task worker has re-checked the pieces: the piece
+    # now counts for Moskou.
+    run_tasks()
     assert piece.actor_links.filter(actor__name="Moskou").exists()
