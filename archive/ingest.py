@@ -2,8 +2,9 @@
 checked for duplicates and stored one at a time.
 
 Reading never touches the database and storing is one transaction per piece, so a
-file that cannot be read or a piece that fails leaves nothing half-stored, and the rest
-of the run goes on. The admin's paste form and `manage.py import_articles` share it.
+file that cannot be read or a piece that fails leaves nothing half-stored. The admin's
+paste form uses it; `manage.py import_articles` reads its drafts here and stores them a
+batch at a time (archive/bulk.py), falling back to `store` for a batch one piece broke.
 """
 
 import datetime
