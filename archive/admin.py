@@ -201,6 +201,19 @@ class AdminPaginator(Paginator):
         return pages
 
 
+class ReadOnly:
+    """A list written by the archive itself (history, re-checks): to read, not to edit."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class KroniekAdmin(admin.ModelAdmin):
     """What every list here shares: the admin stylesheet and a link to the public page."""
 
@@ -955,7 +968,7 @@ admin.site.unregister(DBTaskResult)
 
 
 @admin.register(Recheck)
-class RecheckAdmin(admin.ModelAdmin):
+class RecheckAdmin(ReadOnly, admin.ModelAdmin):
     """What re-checks ran and run: read only, written by archive/rechecks.py."""
 
     list_display = ["created_at", "subject", "reason", "status", "progress", "finished_at"]
@@ -970,15 +983,6 @@ class RecheckAdmin(admin.ModelAdmin):
     @admin.display(description="voortgang")
     def progress(self, recheck):
         return recheck.progress
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Event)
@@ -1072,7 +1076,7 @@ class AuthorAdmin(KroniekAdmin):
 
 
 @admin.register(LogEntry)
-class LogEntryAdmin(admin.ModelAdmin):
+class LogEntryAdmin(ReadOnly, admin.ModelAdmin):
     """Who changed what, across the archive; each object's own history page shows the
     same entries for that object. Read-only: the record is only worth what it cannot
     be edited."""
@@ -1091,15 +1095,6 @@ class LogEntryAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         return super().changelist_view(request, {"title": "Wijzigingen", **(extra_context or {})})
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="actie", ordering="action_flag")
     def action(self, entry):

@@ -21,17 +21,26 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from archive import failures, tagging
 from archive.duplicates import Duplicate, Earlier, copy_keys, find_duplicates, fingerprints
-from archive.ingest import Defaults, Draft, Outcome, store, unsaved_article
+from archive.ingest import (
+    Defaults,
+    Draft,
+    Outcome,
+    author_for,
+    source_for,
+    source_named_in,
+    store,
+    unsaved_article,
+)
 from archive.models import (
     Article,
     ArticleActor,
     ArticleEvent,
     ImportedBatch,
     Source,
+    slug_base,
 )
 
 
@@ -60,13 +69,11 @@ class Names:
             return ""
         if self._source_names is None:
             self._source_names = list(Source.objects.values_list("name", flat=True))
-        return next((name for name in self._source_names if name in text), "")
+        return source_named_in(text, self._source_names)
 
     def source(self, name: str) -> int:
         key = name.lower()
         if key not in self.sources:
-            from archive.ingest import source_for
-
             self.sources[key] = source_for(name).pk
         return self.sources[key]
 
@@ -74,8 +81,6 @@ class Names:
         key = name.lower()
         known = self.authors.get(key)
         if known is None or (bio and not known[1]):
-            from archive.ingest import author_for
-
             author = author_for(name, bio)
             known = (author.pk, bool(author.bio))
             self.authors[key] = known
@@ -91,7 +96,7 @@ class Names:
 def _slugs(titles: list[str]) -> list[str]:
     """A free slug for each title, two queries for the batch (unique_slug asks once per
     candidate): the bare slugs taken, then the numbered ones of those that clash."""
-    bases = [slugify(t)[:192].strip("-") or "stuk" for t in titles]
+    bases = [slug_base(t) for t in titles]
     taken = set(Article.objects.filter(slug__in=set(bases)).values_list("slug", flat=True))
     repeated = {b for b, n in Counter(bases).items() if n > 1}
     clashing = sorted({b for b in bases if b in taken} | repeated)

@@ -195,8 +195,7 @@ def find_duplicates(bodies: Sequence[str], exclude_pk: int | None = None, keys=N
         links = links.exclude(article_id=exclude_pk)
     for key, article_id in links.values_list("key", "article_id"):
         sharing[key].add(article_id)
-    candidates = {k: set(v) for k, v in sharing.items()}
-    needed = {pk for ids in candidates.values() for pk in ids}
+    needed = {pk for ids in sharing.values() for pk in ids}
     shown = Article.objects.filter(pk__in=needed).only("title", "slug", "body")
     texts = {a.pk: a for a in shown} if needed else {}
 
@@ -209,7 +208,7 @@ def find_duplicates(bodies: Sequence[str], exclude_pk: int | None = None, keys=N
         elif hashes[i] in first_of_hash:
             found.append(Earlier(first_of_hash[hashes[i]], 1.0, exact=True))
         else:
-            found.append(_nearest(body, keys[i], candidates, texts, by_key, bodies))
+            found.append(_nearest(body, keys[i], sharing, texts, by_key, bodies))
         first_of_hash.setdefault(hashes[i], i)
         for key in keys[i]:
             by_key[key].append(i)

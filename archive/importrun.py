@@ -14,6 +14,7 @@ refused as the duplicate it is.
 """
 
 import hashlib
+import json
 import multiprocessing
 import signal
 from collections import deque
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, connections, transaction
 
 from archive import bulk, failures
@@ -140,12 +142,8 @@ def _parse(path: Path, number: int, raw: str | None):
     if raw.startswith("\0\0"):
         return [Outcome(path.name, "failed", reason=f"niet te lezen: {raw[2:]}")]
     if raw.startswith("\0"):
-        from django.conf import settings
-
         reason = too_long("regel", int(raw[1:]), settings.MAX_IMPORT_CHARS, "MAX_IMPORT_CHARS")
         return [Outcome(origin, "failed", reason=reason)]
-    import json
-
     try:
         return [draft_from_json(json.loads(raw), origin)]
     except json.JSONDecodeError as error:

@@ -112,11 +112,13 @@ def thousands(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def source_named_in(text: str) -> str:
-    """A known source that an author bio names ("columnist bij Het Parool")."""
+def source_named_in(text: str, names=None) -> str:
+    """A known source that an author bio names ("columnist bij Het Parool"); `names`,
+    the sources' names when the caller has them already."""
     if not text:
         return ""
-    names = Source.objects.values_list("name", flat=True)
+    if names is None:
+        names = Source.objects.values_list("name", flat=True)
     return next((name for name in names if name in text), "")
 
 

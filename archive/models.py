@@ -30,8 +30,13 @@ class SlugNaturalKey:
         return (self.slug,)
 
 
+def slug_base(text: str, max_length: int = 200) -> str:
+    """The slug a text gets before a number makes it unique (room left for "-NNNNNNN")."""
+    return slugify(text)[: max_length - 8].strip("-") or "stuk"
+
+
 def unique_slug(model, text: str, max_length: int = 200) -> str:
-    base = slugify(text)[: max_length - 8].strip("-") or "stuk"
+    base = slug_base(text, max_length)
     slug, n = base, 2
     while model._default_manager.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
